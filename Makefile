@@ -1,0 +1,60 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# `setup` is idempotent: it installs what is missing and nothing else.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := slapd ldap-utils postgresql
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+
+.PHONY: setup system-packages test lint demo bench airflow clean
+
+setup: system-packages $(STAMP)
+
+# slapd/ldap-utils for the LDAP sandbox, postgresql for the audit-store tests.
+system-packages:
+	@missing=""; \
+	command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
+	command -v ldapsearch >/dev/null 2>&1 || missing="$$missing ldap-utils"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing system packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Install them (Debian/Ubuntu: sudo apt-get install$$missing) and run make again."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip==26.3" 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	# (the filter hides pip's notes about local index folders this machine does not have)
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check dags plugins sandbox bench tests || true
+
+demo: setup
+	$(BIN)/python -m sandbox.demo
+
+bench: setup
+	$(BIN)/python -m bench.run --scenario all
+
+airflow: setup
+	$(BIN)/python -m sandbox.airflow_standalone
+
+clean:
+	rm -rf $(VENV) .airflow .demo bench/out

@@ -1,0 +1,6 @@
+"""Shared fixtures: a real slapd, the Confluence emulator, and an Airflow home per test session."""
+
+pytest_plugins = [
+    "tests.fixtures.ldap",
+    "tests.fixtures.confluence",
+]
