@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -22,6 +22,26 @@ class Flavour(StrEnum):
     openldap = "openldap"
     active_directory = "active_directory"
     freeipa = "freeipa"
+
+
+class DisabledRule(Strict):
+    """How a disabled account is recognised from one attribute.
+
+    With ``mask`` the account is disabled when the integer value has any of its bits set
+    (Active Directory: ``userAccountControl``, mask 2); with ``equals`` when a value equals
+    it, ignoring case (FreeIPA: ``nsAccountLock``, ``TRUE``); with neither when the
+    attribute is present at all (OpenLDAP ppolicy: ``pwdAccountLockedTime``).
+    """
+
+    attribute: str
+    mask: int | None = Field(default=None, ge=1)
+    equals: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> DisabledRule:
+        if self.mask is not None and self.equals is not None:
+            raise ValueError("give either mask or equals, not both")
+        return self
 
 
 class DirectorySettings(Strict):
@@ -38,6 +58,8 @@ class DirectorySettings(Strict):
     email_attribute: str | None = None
     display_name_attribute: str | None = None
     member_attributes: list[str] | None = None
+    group_name_attribute: str | None = None  # the group's name (cn, or sAMAccountName on AD)
+    disabled: DisabledRule | None = None  # how a disabled account is recognised
     # extra user attributes to read (for scoping rules and rewrites)
     extra_attributes: list[str] = Field(default_factory=list)
     nested_groups: bool = True
@@ -152,6 +174,8 @@ class RetrySettings(Strict):
     base_delay_seconds: float = Field(default=0.5, ge=0)
     max_delay_seconds: float = Field(default=30.0, ge=0)
     budget_seconds: float = Field(default=600.0, ge=0)
+    # a server's Retry-After is honoured up to this many seconds (a broken header must not stall a run)
+    retry_after_cap_seconds: float = Field(default=120.0, ge=0)
 
 
 class NewUserSettings(Strict):

@@ -1,0 +1,34 @@
+"""Confluence Data Center: REST client, typed errors, retry policy and (in hook.py) the Airflow hook.
+
+The hook is not imported here, so pure code can use the client and its types without Airflow.
+"""
+
+from confluence_provisioning.confluence.client import ConfluenceClient, RecordedRequest
+from confluence_provisioning.confluence.errors import (
+    AuthError,
+    ConflictError,
+    ConfluenceError,
+    DryRunRefused,
+    NoLicenceSeatError,
+    NotFoundError,
+    TransientError,
+    ValidationError,
+)
+from confluence_provisioning.confluence.retry import RetryPolicy, call_with_retry
+from confluence_provisioning.confluence.snapshot import ConfluenceSnapshot
+
+__all__ = [
+    "AuthError",
+    "ConflictError",
+    "ConfluenceClient",
+    "ConfluenceError",
+    "ConfluenceSnapshot",
+    "DryRunRefused",
+    "NoLicenceSeatError",
+    "NotFoundError",
+    "RecordedRequest",
+    "RetryPolicy",
+    "TransientError",
+    "ValidationError",
+    "call_with_retry",
+]
