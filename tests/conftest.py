@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.ldap",
     "tests.fixtures.confluence",
+    "tests.fixtures.postgres",
 ]

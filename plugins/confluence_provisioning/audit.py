@@ -1,0 +1,469 @@
+"""The audit history: every run, its operations and rejects, and what the sync has pushed and manages.
+
+SQLAlchemy Core, so the same tables live in the embedded SQLite file (the
+default) or in PostgreSQL. The schema creates and upgrades itself: tables are
+created when missing and columns added in later versions are added in place
+(always nullable), so an old store keeps working after an upgrade.
+
+A run is written in one transaction (run row, operations, rejects, ledger,
+managed groups): the history never holds half a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from confluence_provisioning import frames
+from confluence_provisioning.storage import airflow_home
+
+SCHEMA_VERSION = 1
+SQLITE_FILE = "confluence_provisioning/audit.db"
+SUCCESS = "success"
+FAILED = "failed"
+# SQLite allows 32766 bound parameters, PostgreSQL 65535: stay well below both
+_CHUNK = 500
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "provisioning_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+runs = sa.Table(
+    "provisioning_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dag_id", sa.String(250), nullable=False),
+    sa.Column("dag_run_id", sa.String(250), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("rules_file", sa.Text, nullable=False),
+    sa.Column("rules_sha256", sa.String(64), nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    # {operation: {status: count}}
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("report_uri", sa.Text),
+    sa.UniqueConstraint("dag_id", "dag_run_id", name="uq_provisioning_runs_dag_run"),
+)
+
+operations = sa.Table(
+    "provisioning_operations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey(runs.c.id, ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("operation", sa.String(40), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("group", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
+rejects = sa.Table(
+    "provisioning_rejects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey(runs.c.id, ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("dn", sa.Text),
+    sa.Column("entry_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+# The attributes last pushed to each user: the planner compares them with the
+# directory to see email/name drift even where Confluence hides emails.
+ledger = sa.Table(
+    "provisioning_ledger",
+    metadata,
+    sa.Column("username", sa.String(255), primary_key=True),
+    sa.Column("email", sa.Text),
+    sa.Column("display_name", sa.Text),
+    sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer),
+)
+
+# The groups this sync created or took over: only these may later be pruned or deleted.
+managed_groups = sa.Table(
+    "provisioning_managed_groups",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer),
+)
+
+# the apply result rows as the history keeps them
+OPERATIONS: dict[str, str] = {
+    "operation": frames.STRING,
+    "target": frames.STRING,
+    "group": frames.STRING,
+    "status": frames.STRING,
+    "http_status": "Int64",
+    "attempts": "Int64",
+    "duration_ms": "float64",
+    "error": frames.STRING,
+}
+LEDGER: dict[str, str] = {
+    "username": frames.STRING,
+    "email": frames.STRING,
+    "display_name": frames.STRING,
+    "pushed_at": "datetime64[us, UTC]",
+}
+
+
+class AuditError(Exception):
+    """The audit store cannot be reached or configured."""
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What identifies a run and is known from its first task on."""
+
+    dag_id: str
+    dag_run_id: str
+    started_at: datetime
+    rules_file: str
+    rules_sha256: str
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run leaves in the history."""
+
+    status: str
+    ended_at: datetime
+    operations: pd.DataFrame  # apply result rows (OPERATIONS)
+    rejects: pd.DataFrame  # frames.REJECTS
+    error: str | None = None
+    report_uri: str | None = None
+    pushed: pd.DataFrame | None = None  # username, email, display_name now in Confluence
+    groups_now_managed: frozenset[str] = frozenset()
+    groups_no_longer_managed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    dag_id: str
+    dag_run_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    rules_file: str
+    rules_sha256: str
+    dry_run: bool
+    status: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str | None = None
+    report_uri: str | None = None
+
+    def total(self, status: str | None = None) -> int:
+        """Operations of the run, all or those with ``status``."""
+        return sum(
+            count
+            for by_status in self.counts.values()
+            for name, count in by_status.items()
+            if status is None or name == status
+        )
+
+
+def operation_counts(results: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """{operation: {status: count}} of apply result rows, sorted for stable output."""
+    counts: dict[str, dict[str, int]] = {}
+    for (operation, status), size in results.groupby(["operation", "status"]).size().sort_index().items():
+        counts.setdefault(str(operation), {})[str(status)] = int(size)
+    return counts
+
+
+def audit_url(conn_id: str) -> sa.URL:
+    """The store's URL: the Airflow connection ``conn_id`` if it exists, else SQLite under AIRFLOW_HOME."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return sa.URL.create("sqlite", database=str(airflow_home() / SQLITE_FILE))
+    explicit = conn.extra_dejson.get("sqlalchemy_url")
+    if explicit:
+        return sa.make_url(explicit)
+    if conn.conn_type in ("postgres", "postgresql"):
+        return sa.URL.create(
+            "postgresql+psycopg",
+            username=conn.login or None,
+            password=conn.password or None,
+            host=conn.host or None,
+            port=conn.port or None,
+            database=conn.schema or None,
+        )
+    if conn.conn_type == "sqlite":
+        return sa.URL.create("sqlite", database=conn.host)
+    raise AuditError(
+        f"Airflow connection {conn_id!r} has type {conn.conn_type!r}; the audit store needs a "
+        "'postgres' or 'sqlite' connection, or an extra 'sqlalchemy_url'."
+    )
+
+
+class AuditStore:
+    """The audit tables in one database; upgraded to the current schema when opened."""
+
+    def __init__(self, url: str | sa.URL) -> None:
+        url = sa.make_url(url)
+        connect_args: dict[str, Any] = {}
+        if url.get_backend_name() == "sqlite":
+            if url.database and url.database != ":memory:":
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # concurrent tasks may write at once: wait for the lock instead of failing
+            connect_args["timeout"] = 30
+        self.engine: Engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        self.upgrade()
+
+    @classmethod
+    def from_connection(cls, conn_id: str) -> AuditStore:
+        return cls(audit_url(conn_id))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upgrade(self) -> None:
+        """Create missing tables and add missing (nullable) columns, then record the schema version."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+            inspector = sa.inspect(conn)
+            preparer = conn.dialect.identifier_preparer
+            for table in metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    column_type = column.type.compile(dialect=conn.dialect)
+                    conn.execute(
+                        sa.text(
+                            f"ALTER TABLE {preparer.format_table(table)} "
+                            f"ADD COLUMN {preparer.format_column(column)} {column_type}"
+                        )
+                    )
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            if current is None or current < SCHEMA_VERSION:
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION, applied_at=_now()))
+
+    def schema_version(self) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def record_run(self, identity: RunIdentity, outcome: RunOutcome) -> int:
+        """Write a finished run (replacing what an earlier try of the same run wrote); return its id."""
+        with self.engine.begin() as conn:
+            run_id = self._upsert_run(
+                conn,
+                identity,
+                status=outcome.status,
+                ended_at=outcome.ended_at,
+                counts=operation_counts(outcome.operations),
+                error=outcome.error,
+                report_uri=outcome.report_uri,
+            )
+            conn.execute(operations.delete().where(operations.c.run_id == run_id))
+            conn.execute(rejects.delete().where(rejects.c.run_id == run_id))
+            op_rows = [{**row, "run_id": run_id} for row in _records(outcome.operations, list(OPERATIONS))]
+            if op_rows:
+                conn.execute(operations.insert(), op_rows)
+            reject_rows = [
+                {"run_id": run_id, **{("entry_id" if k == "id" else k): v for k, v in row.items()}}
+                for row in _records(outcome.rejects, list(frames.REJECTS))
+            ]
+            if reject_rows:
+                conn.execute(rejects.insert(), reject_rows)
+            if outcome.pushed is not None and len(outcome.pushed):
+                self._push_ledger(conn, outcome.pushed, run_id=run_id, pushed_at=outcome.ended_at)
+            self._update_managed_groups(conn, outcome, run_id=run_id)
+        return run_id
+
+    def record_failure(self, identity: RunIdentity, *, ended_at: datetime, error: str) -> int:
+        """Mark the run failed; the first error recorded is kept (it is the cause, later ones follow)."""
+        with self.engine.begin() as conn:
+            existing = self._find_run(conn, identity)
+            first_error = existing.error if existing is not None and existing.error else error
+            counts = existing.counts if existing is not None else {}
+            return self._upsert_run(
+                conn, identity, status=FAILED, ended_at=ended_at, counts=counts, error=first_error
+            )
+
+    def _upsert_run(self, conn: Connection, identity: RunIdentity, **values: Any) -> int:
+        existing = self._find_run(conn, identity)
+        if existing is not None:
+            if values.get("error") is None and existing.error:
+                values["error"] = existing.error
+            if values.get("report_uri") is None:
+                values["report_uri"] = existing.report_uri
+            conn.execute(runs.update().where(runs.c.id == existing.id).values(**values))
+            return existing.id
+        row = {
+            "dag_id": identity.dag_id,
+            "dag_run_id": identity.dag_run_id,
+            "started_at": identity.started_at,
+            "rules_file": identity.rules_file,
+            "rules_sha256": identity.rules_sha256,
+            "dry_run": identity.dry_run,
+            **values,
+        }
+        return int(conn.execute(runs.insert().values(**row)).inserted_primary_key[0])
+
+    def _find_run(self, conn: Connection, identity: RunIdentity) -> RunRecord | None:
+        row = conn.execute(
+            sa.select(runs).where(runs.c.dag_id == identity.dag_id, runs.c.dag_run_id == identity.dag_run_id)
+        ).one_or_none()
+        return _run_record(row._mapping) if row is not None else None
+
+    def _push_ledger(
+        self, conn: Connection, pushed: pd.DataFrame, *, run_id: int, pushed_at: datetime
+    ) -> None:
+        rows = [
+            {**row, "pushed_at": pushed_at, "run_id": run_id}
+            for row in _records(pushed, ["username", "email", "display_name"])
+        ]
+        for chunk in _chunks([row["username"] for row in rows]):
+            conn.execute(ledger.delete().where(ledger.c.username.in_(chunk)))
+        conn.execute(ledger.insert(), rows)
+
+    def _update_managed_groups(self, conn: Connection, outcome: RunOutcome, *, run_id: int) -> None:
+        for chunk in _chunks(sorted(outcome.groups_no_longer_managed)):
+            conn.execute(managed_groups.delete().where(managed_groups.c.name.in_(chunk)))
+        known = set(conn.execute(sa.select(managed_groups.c.name)).scalars())
+        added = sorted(outcome.groups_now_managed - outcome.groups_no_longer_managed - known)
+        if added:
+            conn.execute(
+                managed_groups.insert(),
+                [{"name": name, "added_at": outcome.ended_at, "run_id": run_id} for name in added],
+            )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def recent_runs(self, limit: int = 30, dag_id: str | None = None) -> list[RunRecord]:
+        """The last ``limit`` runs, newest first."""
+        query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        if dag_id is not None:
+            query = query.where(runs.c.dag_id == dag_id)
+        with self.engine.connect() as conn:
+            return [_run_record(row._mapping) for row in conn.execute(query)]
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).one_or_none()
+        return _run_record(row._mapping) if row is not None else None
+
+    def find_run(self, dag_id: str, dag_run_id: str) -> RunRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(runs).where(runs.c.dag_id == dag_id, runs.c.dag_run_id == dag_run_id)
+            ).one_or_none()
+        return _run_record(row._mapping) if row is not None else None
+
+    def operations(self, run_id: int) -> pd.DataFrame:
+        """The run's operations in the order they were recorded (OPERATIONS)."""
+        query = (
+            sa.select(*(operations.c[name] for name in OPERATIONS))
+            .where(operations.c.run_id == run_id)
+            .order_by(operations.c.id)
+        )
+        return self._frame(query, OPERATIONS)
+
+    def rejects(self, run_id: int) -> pd.DataFrame:
+        """The run's rejects (frames.REJECTS columns)."""
+        query = (
+            sa.select(
+                rejects.c.source,
+                rejects.c.kind,
+                rejects.c.dn,
+                rejects.c.entry_id.label("id"),
+                rejects.c.reason,
+            )
+            .where(rejects.c.run_id == run_id)
+            .order_by(rejects.c.id)
+        )
+        return self._frame(query, frames.REJECTS)
+
+    def ledger(self) -> pd.DataFrame:
+        """The attributes last pushed per user (LEDGER), by username."""
+        query = sa.select(*(ledger.c[name] for name in LEDGER)).order_by(ledger.c.username)
+        return self._frame(query, LEDGER)
+
+    def managed_groups(self) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            return frozenset(conn.execute(sa.select(managed_groups.c.name)).scalars())
+
+    def _frame(self, query: sa.Select, schema: Mapping[str, str]) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=list(schema), dtype=object)
+        for name, dtype in schema.items():
+            if dtype.startswith("datetime64"):
+                # SQLite hands back naive datetimes; everything written here is UTC
+                frame[name] = pd.to_datetime(frame[name].map(_utc, na_action="ignore"), utc=True)
+        return frames.conform(frame, schema)
+
+
+def _run_record(row: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(
+        id=row["id"],
+        dag_id=row["dag_id"],
+        dag_run_id=row["dag_run_id"],
+        started_at=_utc(row["started_at"]),
+        ended_at=_utc(row["ended_at"]) if row["ended_at"] is not None else None,
+        rules_file=row["rules_file"],
+        rules_sha256=row["rules_sha256"],
+        dry_run=bool(row["dry_run"]),
+        status=row["status"],
+        counts=row["counts"] or {},
+        error=row["error"],
+        report_uri=row["report_uri"],
+    )
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> Iterator[dict[str, Any]]:
+    """Rows of ``frame`` as plain Python values (None for missing) for the database driver."""
+    for values in frame[columns].itertuples(index=False, name=None):
+        yield {name: _plain(value) for name, value in zip(columns, values, strict=True)}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything written here is UTC
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
