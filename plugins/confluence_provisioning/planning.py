@@ -1,0 +1,111 @@
+"""Plan: the pure diff of desired against current Confluence state, with its safety guards.
+
+``plan(desired, current, settings)`` returns a ``Plan``: typed operations in stage order
+(create groups; create, re-enable and update users; add memberships; remove memberships;
+disable users; delete users; delete groups), each with the reason it exists. Nothing that
+is already true is planned. No I/O, no Airflow: frames and settings in, a plan out.
+
+Choices, for the admin reading a plan:
+
+- Out-of-scope users are every Confluence user that no rule produces and that is not
+  protected, local accounts included: they get ``users.out_of_scope`` (disable by
+  default; delete only when ``users.operations.delete`` is also true, else disable).
+  A first run against a site full of local accounts would therefore disable them,
+  which is why the count and percent guards exist: such a plan stops with a
+  GuardError listing who would go, and the admin either protects those accounts
+  (``protected.users``), sets ``users.out_of_scope: keep``, or passes the run once with
+  ``allow_over_limits``. The percent is of all non-protected Confluence users.
+- Users the IdP reports disabled are disabled in Confluence (``users.operations.disable``)
+  and are never created. Their memberships, and those of every account that is or
+  becomes disabled, are left alone, so a re-enabled account gets its groups back as
+  they were; memberships change only for accounts active after the plan.
+- Memberships are added only to managed groups (``desired_groups.managed``);
+  new-users-only memberships (default groups for new users) only for users this plan
+  creates. Members are removed only from managed groups with ``prune_members``, and only
+  when no rule produces the membership (a new-users-only rule keeps it too).
+- Groups are deleted only when they were managed before (``previously_managed_groups``,
+  from the audit store), no rule produces them now and ``limits.max_group_deletions`` is
+  above 0; with 0 (the default) such groups are kept and the plan says so in a note.
+- Emails: compared with Confluence's when it shows any; when it hides them all, with
+  ``ledger`` (what this sync last pushed), else not at all (``Plan.email_source`` and
+  ``Plan.notes`` say which). Emails compare case-insensitively.
+- ``only_users`` narrows a plan to those users' operations and memberships, the group
+  creations they need, and no group deletions; guards then judge that narrower plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pandas as pd
+
+from confluence_provisioning.plan.columns import isin
+from confluence_provisioning.plan.emails import known_emails
+from confluence_provisioning.plan.groups import plan_groups
+from confluence_provisioning.plan.guards import GuardError, check_guards
+from confluence_provisioning.plan.inputs import CurrentState, DesiredState, prepare
+from confluence_provisioning.plan.operations import (
+    STAGES,
+    EmailSource,
+    Operation,
+    OperationKind,
+    Plan,
+    Stage,
+)
+from confluence_provisioning.plan.users import plan_users
+from confluence_provisioning.settings import Settings
+
+__all__ = [
+    "STAGES",
+    "EmailSource",
+    "GuardError",
+    "Operation",
+    "OperationKind",
+    "Plan",
+    "Stage",
+    "plan",
+]
+
+
+def plan(
+    desired: DesiredState,
+    current: CurrentState,
+    settings: Settings,
+    *,
+    ledger: pd.DataFrame | None = None,
+    previously_managed_groups: Collection[str] | None = None,
+    allow_over_limits: bool = False,
+    only_users: Collection[str] | None = None,
+) -> Plan:
+    """The operations that bring ``current`` to ``desired``; raises GuardError over the limits.
+
+    ``ledger``: what this sync last pushed (username, email, display_name, pushed_at), used
+    when Confluence hides emails. ``previously_managed_groups``: groups earlier runs managed.
+    """
+    inputs = prepare(desired, current, settings.protected)
+    emails, email_source, email_notes = known_emails(inputs.current_users, ledger)
+    users = plan_users(inputs, settings.users, emails)
+    groups = plan_groups(
+        inputs,
+        users,
+        previously_managed=previously_managed_groups,
+        max_group_deletions=settings.limits.max_group_deletions,
+    )
+    parts = [*users.operations, *groups.operations]
+    notes = [*inputs.notes, *email_notes, *users.notes, *groups.notes]
+    result = Plan.of(parts, email_source, notes)
+    if only_users is not None:
+        result = _narrowed(result, only_users)
+    check_guards(result, inputs, settings.limits, allow_over_limits=allow_over_limits)
+    return result
+
+
+def _narrowed(full: Plan, only_users: Collection[str]) -> Plan:
+    frame = full.frame
+    names = {name.lower() for name in only_users}
+    is_group_op = isin(frame["kind"], [OperationKind.create_group.value, OperationKind.delete_group.value])
+    user_ops = frame[~is_group_op & isin(frame["target"], names)]
+    needed = user_ops.loc[user_ops["kind"] == OperationKind.add_membership.value, "group"]
+    creations = frame[(frame["kind"] == OperationKind.create_group.value) & isin(frame["target"], needed)]
+    note = f"narrowed to {len(names)} users (only_users): {', '.join(sorted(names)[:10])}"
+    return Plan.of([creations, user_ops], full.email_source, [*full.notes, note])
