@@ -169,7 +169,7 @@ def test_protected_users_and_groups_never_appear():
         ["eng", "confluence-administrators"],
         [("confluence-administrators", "sysadmin"), ("eng", "admin")],
     )
-    rules = {"protected": {"users": ["Admin", "sysadmin"]}}
+    rules = {"protected": {"users": ["admin", "sysadmin"]}}
     result = plan(want, have, settings(**rules))
     assert rows(result) == [("create_user", "alice", None), ("add_membership", "alice", "eng")]
     assert result.notes == (
