@@ -8,16 +8,16 @@ Two streaming passes keep memory flat for 100,000-entry files.
 """
 
 import base64
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.openldap.dn import canonical_dn
 from sandbox.openldap.errors import SandboxError
 
-# Spaces around unescaped separators and letter case do not change a DN.
-_SEPARATOR_SPACES = re.compile(r"\s*(?<!\\)([,+=])\s*")
 # RFC 2849 SAFE-STRING: anything else goes out base64-encoded.
 _SAFE_STRING = re.compile(r"[\x01-\x09\x0b\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*")
 
@@ -29,31 +29,50 @@ class _Record:
     lines: list[str]  # unfolded "attr: value" lines, comments dropped
 
 
-def normalize_dn(dn: str) -> str:
-    return _SEPARATOR_SPACES.sub(r"\1", dn.strip().lower())
+@dataclass
+class PreparedLdif:
+    """The merged file slapadd reads, and where each of its entries came from."""
+
+    path: Path
+    entries: int = 0
+    starts: list[int] = field(default_factory=list)  # line of each entry in `path`
+    origins: list[str] = field(default_factory=list)  # "source:line" of each entry
+
+    def explain(self, slapadd_output: str) -> str:
+        """Point slapadd's `line=N` (a line of the merged file) back at the source file."""
+
+        def origin(match: re.Match[str]) -> str:
+            index = bisect.bisect_right(self.starts, int(match[1])) - 1
+            return f"{match[0]} = {self.origins[index]}" if index >= 0 else match[0]
+
+        return re.sub(r"line=(\d+)", origin, slapadd_output)
 
 
-def prepare_bulk_ldif(sources: Sequence[Path], target: Path) -> int:
-    """Write `sources` as one LDIF to `target` with memberOf added; return the number of entries."""
+def prepare_bulk_ldif(sources: Sequence[Path], target: Path) -> PreparedLdif:
+    """Write `sources` as one LDIF to `target` with memberOf added."""
     groups_of_member: dict[str, list[str]] = defaultdict(list)
     for record in _records(sources):
         if "groupofnames" in {value.lower() for value in _values(record, "objectclass")}:
             group_dn = _dn(record)
             for member in _values(record, "member"):
-                groups_of_member[normalize_dn(member)].append(group_dn)
+                groups_of_member[canonical_dn(member)].append(group_dn)
 
-    count = 0
+    prepared = PreparedLdif(target)
+    line = 1
     with target.open("w", encoding="utf-8") as out:
         for record in _records(sources):
-            present = {normalize_dn(value) for value in _values(record, "memberof")}
+            present = {canonical_dn(value) for value in _values(record, "memberof")}
             added = [
                 f"memberOf{_encode(group)}"
-                for group in groups_of_member.get(normalize_dn(_dn(record)), ())
-                if normalize_dn(group) not in present
+                for group in groups_of_member.get(canonical_dn(_dn(record)), ())
+                if canonical_dn(group) not in present
             ]
             out.write("\n".join([*record.lines, *added]) + "\n\n")
-            count += 1
-    return count
+            prepared.starts.append(line)
+            prepared.origins.append(f"{record.source}:{record.line}")
+            prepared.entries += 1
+            line += len(record.lines) + len(added) + 1
+    return prepared
 
 
 def _records(sources: Sequence[Path]) -> Iterator[_Record]:

@@ -21,13 +21,17 @@ def free_port() -> int:
 
 
 class SlapdProcess:
-    """slapd in the foreground (-d 0) in its own process group, its stderr in `log_file`."""
+    """slapd in the foreground (-d none: errors only) in its own process group, its stderr in `log_file`."""
 
     def __init__(self, config_dir: Path, ports: Sequence[tuple[str, int]], log_file: Path) -> None:
         self._config_dir = config_dir
         self._ports = list(ports)  # (scheme, port) pairs: ("ldap", 389), ("ldaps", 636)
         self._log_file = log_file
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     @property
     def running(self) -> bool:
@@ -39,7 +43,7 @@ class SlapdProcess:
             # A session of its own: Ctrl-C in a terminal reaches us, not slapd, and one
             # killpg ends slapd with anything it started.
             self._process = subprocess.Popen(
-                [SLAPD, "-F", str(self._config_dir), "-h", urls, "-d", "0"],
+                [SLAPD, "-F", str(self._config_dir), "-h", urls, "-d", "none"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -203,11 +203,13 @@ class OpenLdapSandbox:
         for source in sources:
             if not source.is_file():
                 raise SandboxError(f"LDIF file not found: {source}")
-        bulk_ldif = folder / "bulk.ldif"
-        prepare_bulk_ldif(sources, bulk_ldif)
-        self._slapadd(self._settings.suffix, bulk_ldif)
+        prepared = prepare_bulk_ldif(sources, folder / "bulk.ldif")
+        try:
+            self._slapadd(self._settings.suffix, prepared.path)
+        except SandboxError as error:
+            raise SandboxError(prepared.explain(str(error))) from None
         # The prepared copy can be large (a benchmark directory); the database has it now.
-        bulk_ldif.unlink()
+        prepared.path.unlink()
 
     def _slapadd(self, suffix: str, ldif: Path) -> None:
         # -q skips consistency checks and fsyncs: the fast path for 100,000-entry loads.
