@@ -30,6 +30,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from confluence_provisioning.mapping.dn import DnError, dn_key
@@ -96,6 +97,26 @@ class Flavour(StrEnum):
     freeipa = "freeipa"
 
 
+class DisabledRule(Strict):
+    """How a disabled account is recognised from one attribute.
+
+    With ``mask`` the account is disabled when the integer value has any of its bits set
+    (Active Directory: ``userAccountControl``, mask 2); with ``equals`` when a value equals
+    it, ignoring case (FreeIPA: ``nsAccountLock``, ``TRUE``); with neither when the
+    attribute is present at all (OpenLDAP ppolicy: ``pwdAccountLockedTime``).
+    """
+
+    attribute: str
+    mask: int | None = Field(default=None, ge=1)
+    equals: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> DisabledRule:
+        if self.mask is not None and self.equals is not None:
+            raise ValueError("give either mask or equals, not both")
+        return self
+
+
 class DirectorySettings(Strict):
     """Where and how to read the identity provider. ``None`` means the flavour's default."""
 
@@ -110,6 +131,8 @@ class DirectorySettings(Strict):
     email_attribute: str | None = None
     display_name_attribute: str | None = None
     member_attributes: list[str] | None = None
+    group_name_attribute: str | None = None  # the group's name (cn, or sAMAccountName on AD)
+    disabled: DisabledRule | None = None  # how a disabled account is recognised
     # extra user attributes to read (for scoping rules and rewrites)
     extra_attributes: list[str] = Field(default_factory=list)
     nested_groups: bool = True

@@ -1,0 +1,122 @@
+"""The user search: paged entries -> user columns, with rejects for entries that cannot be used.
+
+Duplicate logins are kept: two entries with the same login are two users here,
+and the mapping stage reports the collision on the Confluence username (it
+knows the rewrites and lower-casing that decide whether names collide). A
+duplicate *id* is a directory error: the later entry is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ldap3
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.idp.entry_values import Unusable, entry_id, first_text, is_disabled, naming_value
+from confluence_provisioning.idp.flavours import DirectoryProfile
+from confluence_provisioning.idp.rejects import RejectLog
+from confluence_provisioning.idp.search import Search, paged_entries
+
+PRIMARY_GROUP_ID = "primaryGroupID"
+
+
+@dataclass
+class UserColumns:
+    ids: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+    emails: list[str | None] = field(default_factory=list)
+    display_names: list[str | None] = field(default_factory=list)
+    active: list[bool] = field(default_factory=list)
+    extras: dict[str, list[str | None]] = field(default_factory=dict)  # attribute -> values, joined by \n
+    primary_group_rids: list[int | None] = field(default_factory=list)  # Active Directory only
+    rejected_dns: list[str] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        columns = {
+            "id": self.ids,
+            "dn": self.dns,
+            "login": self.logins,
+            "email": self.emails,
+            "display_name": self.display_names,
+            "active": self.active,
+            **{f"{frames.ATTRIBUTE_PREFIX}{name.lower()}": values for name, values in self.extras.items()},
+        }
+        return frames.conform(pd.DataFrame(columns), frames.USERS)
+
+
+def user_searches(
+    profile: DirectoryProfile, bases: list[str], search_filter: str | None = None
+) -> list[Search]:
+    """One search per base, asking only for the attributes the extraction reads."""
+    wanted = [
+        profile.id_attribute,
+        profile.login_attribute,
+        profile.email_attribute,
+        profile.display_name_attribute,
+        profile.display_name_fallback,
+        profile.disabled.attribute,
+        *([PRIMARY_GROUP_ID] if profile.primary_group else []),
+        *profile.extra_attributes,
+    ]
+    attributes = tuple({name.lower(): name for name in wanted}.values())
+    return [Search("user search", base, search_filter or profile.user_filter, attributes) for base in bases]
+
+
+def read_users(
+    conn: ldap3.Connection, profile: DirectoryProfile, searches: list[Search], rejects: RejectLog
+) -> UserColumns:
+    users = UserColumns(extras={name: [] for name in profile.extra_attributes})
+    seen_ids: dict[str, str] = {}
+    for search in searches:
+        for page in paged_entries(conn, search, profile.page_size):
+            for entry in page:
+                _add_user(users, entry, profile, seen_ids, rejects)
+    return users
+
+
+def _add_user(
+    users: UserColumns, entry: dict, profile: DirectoryProfile, seen_ids: dict[str, str], rejects: RejectLog
+) -> None:
+    dn = entry["dn"]
+    attributes = entry["attributes"]
+    try:
+        user_id = entry_id(profile.id_attribute, entry["raw_attributes"])
+        login = naming_value(
+            dn, profile.login_attribute, attributes.get(profile.login_attribute), "directory.login_attribute"
+        )
+        active = not is_disabled(profile.disabled, attributes.get(profile.disabled.attribute))
+        primary_group = _primary_group_rid(attributes) if profile.primary_group else None
+    except Unusable as reason:
+        rejects.add("user", dn, None, f"user left out: {reason}")
+        users.rejected_dns.append(dn)
+        return
+    if user_id in seen_ids:
+        rejects.add("user", dn, user_id, f"user left out: its id is also the id of {seen_ids[user_id]!r}")
+        users.rejected_dns.append(dn)
+        return
+    seen_ids[user_id] = dn
+    users.ids.append(user_id)
+    users.dns.append(dn)
+    users.logins.append(login)
+    users.emails.append(first_text(attributes.get(profile.email_attribute)))
+    users.display_names.append(
+        first_text(attributes.get(profile.display_name_attribute))
+        or first_text(attributes.get(profile.display_name_fallback))
+    )
+    users.active.append(active)
+    users.primary_group_rids.append(primary_group)
+    for name, column in users.extras.items():
+        values = [value for value in attributes.get(name) or () if isinstance(value, str)]
+        column.append("\n".join(values) if values else None)
+
+
+def _primary_group_rid(attributes: dict) -> int | None:
+    value = first_text(attributes.get(PRIMARY_GROUP_ID))
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Unusable(f"its {PRIMARY_GROUP_ID} {value!r} is not a number")
+    return int(value)
