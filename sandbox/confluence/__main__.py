@@ -14,6 +14,8 @@ from sandbox.confluence.emulator import Emulator
 from sandbox.confluence.ratelimit import RateLimit
 from sandbox.confluence.server import uvicorn_config
 
+DEFAULT_CAPS = ListCaps()
+
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, EmulatorConfig]:
     parser = argparse.ArgumentParser(prog="python -m sandbox.confluence", description=__doc__)
@@ -34,9 +36,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Emula
     parser.add_argument(
         "--buggy-paging", action="store_true", help="simulate CONFSERVER-95396 above 200 items"
     )
-    parser.add_argument("--user-list-cap", type=int, default=ListCaps.users)
-    parser.add_argument("--group-list-cap", type=int, default=ListCaps.groups)
-    parser.add_argument("--member-list-cap", type=int, default=ListCaps.members)
+    parser.add_argument("--user-list-cap", type=int, default=DEFAULT_CAPS.users)
+    parser.add_argument("--group-list-cap", type=int, default=DEFAULT_CAPS.groups)
+    parser.add_argument("--member-list-cap", type=int, default=DEFAULT_CAPS.members)
     parser.add_argument("--delete-delay-ms", type=float, default=100.0, help="run time of a user-delete task")
     args = parser.parse_args(argv)
     faults = args.faults or "[]"

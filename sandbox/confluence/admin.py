@@ -114,6 +114,12 @@ async def set_rate_limit(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@router.delete("/rate-limit")
+async def clear_rate_limit(request: Request) -> Response:
+    _emulator(request).set_rate_limit(None)
+    return Response(status_code=204)
+
+
 @router.get("/settings")
 async def settings(request: Request) -> Response:
     return json_response(_emulator(request).settings_json())

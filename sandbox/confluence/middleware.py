@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -20,6 +19,7 @@ from sandbox.confluence.errors import rest_error
 from sandbox.confluence.faults import Fault
 from sandbox.confluence.ratelimit import HTML_429
 from sandbox.confluence.state import User
+from sandbox.confluence.views import encode_json
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -185,4 +185,4 @@ async def _send(
 async def _send_json(
     send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
 ) -> int:
-    return await _send(send, status, json.dumps(body).encode(), b"application/json", headers)
+    return await _send(send, status, encode_json(body), b"application/json", headers)

@@ -21,8 +21,9 @@ State JSON (`dump()`, `load()`, `GET/PUT /__emulator/state`, the `--state` file)
 On load, `userKey` (a random 32-hex key), `email` (""), `active` (true), `password` (none: the
 user cannot log in), `memberships` and `tokens` may be left out; group and user names are matched
 case-insensitively and stored as lower case; a membership naming an unknown user or group is an
-error. The reserved groups and the configured admin account (a member of both reserved groups)
-are added when missing, so a loaded site can always be administered.
+error, and a malformed state leaves the directory as it was. The reserved groups and the
+configured admin account (a member of both reserved groups, logging in with the configured
+password) are added when missing, so a loaded site can always be administered.
 """
 
 from __future__ import annotations

@@ -27,11 +27,15 @@ PROFILE_PICTURE = {
 BUGGY_PAGING_THRESHOLD = 200
 DEFAULT_PAGE_LIMIT = 200
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_json(body: Any) -> bytes:
+    return _encoder.encode(body).encode()
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(_encode(body).encode(), status, media_type="application/json")
+    return Response(encode_json(body), status, media_type="application/json")
 
 
 def error_response(error: ApiError) -> Response:
