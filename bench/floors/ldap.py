@@ -1,0 +1,79 @@
+"""LDAP read floors: OpenLDAP's C ``ldapsearch`` and a bare ldap3 paged search, same searches.
+
+Both read every page of every search and throw the entries away: what is left is
+the cost of the server and of the wire format in that client, the least any
+extraction can pay.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ldap3
+
+PAGED_RESULTS = "1.2.840.113556.1.4.319"
+
+
+@dataclass(frozen=True)
+class Search:
+    base: str
+    filter: str
+    attributes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bind:
+    uri: str
+    dn: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ReadFloor:
+    seconds: float
+    entries: int
+
+
+def ldapsearch_floor(bind: Bind, searches: Sequence[Search], page_size: int) -> ReadFloor:
+    """``ldapsearch -E pr=<page_size>/noprompt`` for each search, output discarded."""
+    entries = 0
+    start = time.perf_counter()
+    for search in searches:
+        args = [
+            "ldapsearch", "-x", "-LLL", "-H", bind.uri, "-D", bind.dn, "-w", bind.password,
+            "-b", search.base, "-E", f"pr={page_size}/noprompt", search.filter, *search.attributes,
+        ]  # fmt: skip
+        tool = subprocess.run(args, capture_output=True, env={"LDAPNOINIT": "1"}, check=False)
+        if tool.returncode != 0:
+            raise RuntimeError(
+                f"ldapsearch of {search.base} failed (exit {tool.returncode}): {tool.stderr.decode()}"
+            )
+        # An entry starts with a "dn:" line; a continued line starts with a space instead.
+        entries += tool.stdout.startswith(b"dn:") + tool.stdout.count(b"\ndn:")
+    return ReadFloor(time.perf_counter() - start, entries)
+
+
+def ldap3_floor(bind: Bind, searches: Sequence[Search], page_size: int) -> ReadFloor:
+    """A bare ldap3 paged search (synchronous strategy, no schema) for each search."""
+    start = time.perf_counter()
+    server = ldap3.Server(bind.uri, get_info=ldap3.NONE)
+    entries = 0
+    with ldap3.Connection(server, bind.dn, bind.password, auto_bind=True, read_only=True) as connection:
+        for search in searches:
+            cookie: bytes | None = None
+            while True:
+                connection.search(
+                    search.base,
+                    search.filter,
+                    attributes=list(search.attributes),
+                    paged_size=page_size,
+                    paged_cookie=cookie,
+                )
+                entries += sum(1 for item in connection.response if item["type"] == "searchResEntry")
+                cookie = connection.result["controls"][PAGED_RESULTS]["value"]["cookie"]
+                if not cookie:
+                    break
+    return ReadFloor(time.perf_counter() - start, entries)
