@@ -45,6 +45,14 @@ T = TypeVar("T")
 ACTIVE_STATUSES = frozenset({"active", "current"})
 INACTIVE_STATUSES = frozenset({"deactivated", "disabled", "inactive"})
 
+# Why check_auth found an anonymous caller, by the kind of credentials the client sent.
+ANONYMOUS_HINTS = {
+    "token": "the personal access token was not accepted (Confluence treats a wrong or expired token "
+    "as anonymous, CONFSERVER-98199): put a valid token in the connection's extra 'token'",
+    "basic": "the login and password were not accepted: fix them in the connection",
+    "anonymous": "no credentials were given: set a login and password, or extra 'token', in the connection",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
@@ -159,9 +167,7 @@ class ConfluenceClient:
                 "check authentication",
                 self.base_url,
                 response.status_code,
-                f"Confluence treats these credentials as anonymous (a wrong or expired {self._auth_kind} "
-                "credential is not refused, CONFSERVER-98199): fix the login/password or the token "
-                "of the Airflow connection",
+                f"Confluence sees an anonymous caller: {ANONYMOUS_HINTS[self._auth_kind]}",
             )
         return user.username
 

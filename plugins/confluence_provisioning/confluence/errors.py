@@ -185,7 +185,7 @@ def _visible_text(html: str) -> str:
     parser = _TextOfHtml()
     parser.feed(html)
     parser.close()
-    return "\n".join(parser.lines) or html
+    return "\n".join(parser.lines)
 
 
 def _cut(text: str) -> str:
