@@ -1,77 +1,40 @@
-"""Matching a member value to an entry DN when the two are spelled differently.
+"""Matching member values to entry DNs when the two are spelled differently.
 
 A group's ``member`` value and the member's own DN name the same entry but may
-differ in letter case, spaces around separators and escaping style
-(``\\,`` or ``\\2C``). `DnIndex` tries the cheap lower-case match first and
-only canonicalises (RFC 4514: unescape, re-escape the one standard way) on a
-miss, so a million member values cost a million dictionary look-ups.
+differ in letter case, spaces around separators and escaping style (``\\,`` or
+``\\2C``). `DnIndex` tries the cheap lower-case match first and compares
+canonical keys (`confluence_provisioning.mapping.dn.dn_key`) only on a miss, so
+a million member values cost a million dictionary look-ups.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-# One attribute=value pair and the separator after it. A value is a run of escapes
-# (\\XX hex pairs or \\ and any character) and characters that are not \\ , or +.
-_AVA = re.compile(r"\s*([^=,+\s]+)\s*=\s*((?:\\[0-9A-Fa-f]{2}|\\.|[^\\,+])*?)\s*([,+]|$)", re.DOTALL)
-_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2}|.)", re.DOTALL)
-_SPECIAL = re.compile(r'([\\,+"<>;=\x00])')
+from ldap3.core.exceptions import LDAPInvalidDnError
+from ldap3.utils.dn import escape_rdn, parse_dn
 
-
-def canonical_dn(dn: str) -> str | None:
-    """The RFC 4514 canonical, lower-case form of ``dn``; None when it is not a DN."""
-    rdns: list[list[str]] = [[]]
-    position = 0
-    for match in _AVA.finditer(dn):
-        if match.start() != position:
-            return None
-        attribute, value, separator = match.groups()
-        rdns[-1].append(f"{attribute.lower()}={escape_value(_unescape(value)).lower()}")
-        position = match.end()
-        if separator == ",":
-            rdns.append([])
-        elif not separator:
-            break
-    if position != len(dn) or not rdns[0]:
-        return None
-    # The pairs of a multi-valued RDN (cn=a+uid=b) are a set: their order does not matter.
-    return ",".join("+".join(sorted(rdn)) for rdn in rdns)
-
-
-def first_ava(dn: str) -> tuple[str, str] | None:
-    """The first attribute and its unescaped value of the DN's RDN (``uid=j\\2Cdoe,...`` -> uid, j,doe)."""
-    match = _AVA.match(dn)
-    return (match.group(1), _unescape(match.group(2))) if match else None
-
-
-def escape_value(value: str) -> str:
-    """An attribute value escaped for a DN (RFC 4514 section 2.4)."""
-    escaped = _SPECIAL.sub(r"\\\1", value)
-    if escaped.startswith(("#", " ")):
-        escaped = "\\" + escaped
-    if escaped.endswith(" ") and not escaped.endswith("\\ "):
-        escaped = escaped[:-1] + "\\ "
-    return escaped
-
-
-def _unescape(value: str) -> str:
-    return b"".join(_unescaped_bytes(value)).decode("utf-8", errors="replace")
-
-
-def _unescaped_bytes(value: str) -> Iterator[bytes]:
-    # Hex pairs are UTF-8 bytes, which may spell one character together (\\C3\\A9 is é).
-    position = 0
-    for match in _ESCAPE.finditer(value):
-        yield value[position : match.start()].encode("utf-8")
-        escaped = match.group(1)
-        yield bytes.fromhex(escaped) if len(escaped) == 2 else escaped.encode("utf-8")
-        position = match.end()
-    yield value[position:].encode("utf-8")
-
+from confluence_provisioning.mapping.dn import DnError, dn_key
 
 T = TypeVar("T")
+
+
+def key_or_none(dn: str) -> str | None:
+    try:
+        return dn_key(dn)
+    except DnError:
+        return None
+
+
+def is_rdn_value(dn: str, attribute: str, value: str) -> bool:
+    """Whether ``attribute=value`` is the (single-valued) RDN of ``dn``."""
+    try:
+        rdn_attribute, rdn_value, separator = parse_dn(dn, escape=False, strip=True)[0]
+    except (LDAPInvalidDnError, IndexError):
+        return False
+    if separator == "+":
+        return False
+    return key_or_none(f"{rdn_attribute}={rdn_value}") == key_or_none(f"{attribute}={escape_rdn(value)}")
 
 
 class DnIndex(Generic[T]):
@@ -79,21 +42,18 @@ class DnIndex(Generic[T]):
 
     def __init__(self) -> None:
         self._by_lower: dict[str, T] = {}
-        self._by_canonical: dict[str, T] | None = None  # built on the first miss
+        self._by_key: dict[str, T] | None = None  # built on the first miss
 
     def __setitem__(self, dn: str, value: T) -> None:
         self._by_lower[dn.lower()] = value
-        if self._by_canonical is not None:
-            self._by_canonical[canonical_dn(dn) or dn.lower()] = value
-
-    def __contains__(self, dn: str) -> bool:
-        return self.get(dn) is not None
+        if self._by_key is not None:
+            self._by_key[key_or_none(dn) or dn.lower()] = value
 
     def get(self, dn: str) -> T | None:
         found = self._by_lower.get(dn.lower())
         if found is not None:
             return found
-        if self._by_canonical is None:
-            self._by_canonical = {canonical_dn(key) or key: value for key, value in self._by_lower.items()}
-        key = canonical_dn(dn)
-        return None if key is None else self._by_canonical.get(key)
+        if self._by_key is None:
+            self._by_key = {key_or_none(lower) or lower: value for lower, value in self._by_lower.items()}
+        key = key_or_none(dn)
+        return None if key is None else self._by_key.get(key)

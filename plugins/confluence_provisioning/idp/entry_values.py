@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluence_provisioning.idp.dn import first_ava
+from confluence_provisioning.idp.dn import is_rdn_value
 from confluence_provisioning.settings import DisabledRule
 
 # Ids stored as 16 bytes (Active Directory's GUID byte order) and ids stored as UUID text.
@@ -57,9 +57,9 @@ def naming_value(dn: str, attribute: str, values: Sequence[Any] | None, setting:
         raise Unusable(f"it has no {attribute} ({setting})")
     if len(texts) == 1:
         return texts[0]
-    rdn = first_ava(dn)
-    if rdn is not None and rdn[0].lower() == attribute.lower() and rdn[1] in texts:
-        return rdn[1]
+    named = [text for text in texts if is_rdn_value(dn, attribute, text)]
+    if len(named) == 1:
+        return named[0]
     raise Unusable(
         f"it has {len(texts)} values of {attribute} ({', '.join(map(repr, texts))}) and none is its RDN; "
         f"keep one value in the directory, or choose another {setting}"

@@ -1,0 +1,45 @@
+"""Read the directory the rules describe through its Airflow connection: the entry of the DAG and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+
+from confluence_provisioning.idp.flavours import DirectoryProfile, resolve_profile
+from confluence_provisioning.idp.hook import LdapHook
+from confluence_provisioning.idp.snapshot import IdpSnapshot, extract
+from confluence_provisioning.settings import DirectorySettings
+
+T = TypeVar("T")
+
+
+def read_directory(settings: DirectorySettings, hook: LdapHook | None = None) -> IdpSnapshot:
+    """Users, groups and flattened memberships; `IdpReadError` when anything could not be read."""
+    return with_directory(settings, extract, hook)
+
+
+def with_directory(
+    settings: DirectorySettings,
+    work: Callable[[ldap3.Connection, DirectoryProfile], T],
+    hook: LdapHook | None = None,
+) -> T:
+    """``work(connection, profile)`` on a bound connection of ``hook`` (default: the rules' connection)."""
+    hook = hook or LdapHook(settings.connection_id)
+    profile = resolve_profile(settings, hook.options.page_size)
+    with _bound(hook) as connection:
+        return work(connection, profile)
+
+
+@contextlib.contextmanager
+def _bound(hook: LdapHook) -> Iterator[ldap3.Connection]:
+    connection = hook.get_conn()
+    try:
+        yield connection
+    finally:
+        # After a lost connection there is nothing left to unbind.
+        with contextlib.suppress(LDAPException, OSError):
+            connection.unbind()
