@@ -1,0 +1,98 @@
+"""What each operation sends, and what Confluence's answers mean for it.
+
+The client raises ``ConflictError`` / ``NotFoundError`` as they come; here they become
+results. 409 on a create means the user or group is already there (a group is looked up
+to make sure); 404 on a disable, a delete or a membership removal means it is already
+done. Every other error is the operation's failure.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import assert_never
+
+from confluence_provisioning.confluence.client import ConfluenceClient
+from confluence_provisioning.confluence.errors import ConflictError, NotFoundError
+from confluence_provisioning.plan.operations import Operation, OperationKind
+
+APPLIED = "applied"
+ALREADY_TRUE = "already-true"
+DRY_RUN = "skipped-dry-run"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # APPLIED, ALREADY_TRUE or DRY_RUN
+    http_status: int | None
+
+
+Send = Callable[[Callable[[], int | None]], int | None]  # sends one request, with retries
+
+
+def perform(operation: Operation, client: ConfluenceClient, send: Send, *, notify_via_email: bool) -> Outcome:
+    """Carry out one operation through ``send``; raises the ConfluenceError of a failure."""
+    request = _request(operation, client, notify_via_email)
+    try:
+        return _outcome(send(request))
+    except ConflictError as error:
+        if operation.kind is OperationKind.create_group:
+            client.members(operation.target)  # a read (retried by the client); NotFoundError if absent
+            return Outcome(ALREADY_TRUE, error.status)
+        if operation.kind is OperationKind.create_user:
+            return Outcome(ALREADY_TRUE, error.status)
+        raise
+    except NotFoundError as error:
+        if operation.kind in _DONE_WHEN_GONE:
+            return Outcome(ALREADY_TRUE, error.status)
+        raise
+
+
+_DONE_WHEN_GONE = frozenset(
+    {
+        OperationKind.disable_user,
+        OperationKind.delete_user,
+        OperationKind.delete_group,
+        OperationKind.remove_membership,
+    }
+)
+
+
+def _outcome(http_status: int | None) -> Outcome:
+    # the client answers None for a write it recorded instead of sending (dry run)
+    return Outcome(DRY_RUN, None) if http_status is None else Outcome(APPLIED, http_status)
+
+
+def _request(
+    operation: Operation, client: ConfluenceClient, notify_via_email: bool
+) -> Callable[[], int | None]:
+    target, group, payload = operation.target, operation.group or "", operation.payload
+    match operation.kind:
+        case OperationKind.create_group:
+            return lambda: client.create_group(target)
+        case OperationKind.create_user:
+            # SSO sites: a random password nobody knows, made per attempt and never kept
+            return lambda: client.create_user(
+                target,
+                payload["full_name"],
+                payload["email"],
+                password=None if notify_via_email else secrets.token_urlsafe(24),
+                notify_via_email=notify_via_email,
+            )
+        case OperationKind.reenable_user:
+            return lambda: client.enable_user(target)
+        case OperationKind.update_user:
+            return lambda: client.update_user(target, full_name=payload["full_name"], email=payload["email"])
+        case OperationKind.add_membership:
+            return lambda: client.add_member(target, group)
+        case OperationKind.remove_membership:
+            return lambda: client.remove_member(target, group)
+        case OperationKind.disable_user:
+            return lambda: client.disable_user(target)
+        case OperationKind.delete_user:
+            return lambda: client.delete_user(target)
+        case OperationKind.delete_group:
+            return lambda: client.delete_group(target)
+        case _:
+            assert_never(operation.kind)
