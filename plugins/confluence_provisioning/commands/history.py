@@ -1,0 +1,115 @@
+"""``confluence-provisioning history``: recent sync runs, or one run's operations, from the audit store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+import pandas as pd
+
+from confluence_provisioning.audit import AuditStore, RunRecord, audit_url
+from confluence_provisioning.settings import RunSettings
+
+ERROR_WIDTH = 60
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--last", type=_positive, default=10, metavar="N", help="show the last N runs (default 10)"
+    )
+    which.add_argument("--run", type=_positive, metavar="ID", help="show one run and its operations")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--conn-id",
+        default=RunSettings().audit_connection_id,
+        help="Airflow connection of the audit database (default %(default)s; "
+        "without it, the SQLite file under AIRFLOW_HOME)",
+    )
+    where.add_argument("--db", metavar="URL", help="SQLAlchemy URL of the audit database instead")
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    store = AuditStore(args.db or audit_url(args.conn_id))
+    try:
+        if args.run is not None:
+            return _show_run(store, args.run, out)
+        _show_runs(store.recent_runs(args.last), out)
+        return 0
+    finally:
+        store.close()
+
+
+def _show_runs(runs: list[RunRecord], out: TextIO) -> None:
+    if not runs:
+        print("No runs recorded yet.", file=out)
+        return
+    rows = [
+        [
+            str(run.id),
+            f"{run.started_at:%Y-%m-%d %H:%M}",
+            run.status + (" (dry run)" if run.dry_run else ""),
+            str(run.total()),
+            str(run.total("failed")),
+            run.rules_file,
+            run.dag_run_id,
+            _short(run.error),
+        ]
+        for run in runs
+    ]
+    _print_table(["id", "started (UTC)", "status", "ops", "failed", "rules", "DAG run", "error"], rows, out)
+
+
+def _show_run(store: AuditStore, run_id: int, out: TextIO) -> int:
+    run = store.get_run(run_id)
+    if run is None:
+        print(
+            f"No run with id {run_id}; `confluence-provisioning history` lists the recorded runs.",
+            file=sys.stderr,
+        )
+        return 1
+    ended = f"{run.ended_at:%Y-%m-%d %H:%M:%S}" if run.ended_at else "-"
+    print(f"Run {run.id}: {run.dag_id} / {run.dag_run_id}", file=out)
+    print(f"  status:   {run.status}{' (dry run)' if run.dry_run else ''}", file=out)
+    print(f"  started:  {run.started_at:%Y-%m-%d %H:%M:%S} UTC, ended: {ended} UTC", file=out)
+    print(f"  rules:    {run.rules_file} (sha256 {run.rules_sha256[:12]})", file=out)
+    if run.report_uri:
+        print(f"  report:   {run.report_uri}", file=out)
+    if run.error:
+        print(f"  error:    {run.error}", file=out)
+    print(f"  rejected: {len(store.rejects(run.id))} directory entries", file=out)
+    operations = store.operations(run.id)
+    print(f"\n{len(operations)} operations", file=out)
+    if len(operations):
+        columns = ["operation", "target", "group", "status", "http_status", "attempts", "error"]
+        rows = [[_text(value) for value in row] for row in operations[columns].itertuples(index=False)]
+        _print_table(["operation", "target", "group", "status", "http", "attempts", "error"], rows, out)
+    return 0
+
+
+def _print_table(header: list[str], rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for line in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), file=out
+        )
+
+
+def _text(value: object) -> str:
+    return "" if pd.isna(value) else str(value)
+
+
+def _short(text: str | None) -> str:
+    if not text:
+        return ""
+    line = text.splitlines()[0]
+    return line if len(line) <= ERROR_WIDTH else line[: ERROR_WIDTH - 1] + "…"
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return number
