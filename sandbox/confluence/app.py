@@ -130,11 +130,10 @@ def _check(errors: list[str]) -> None:
         raise ApiError(400, errors[0], errors)
 
 
-def _user_view(request: Request, user: User) -> dict[str, Any]:
-    emulator = _emulator(request)
-    return user_json(
-        user, _site(request), status=expands(request, "status"), email=emulator.settings.show_emails
-    )
+def _user_view(request: Request) -> Callable[[User], dict[str, Any]]:
+    """Renders users as this request asks (expand, email visibility), with the site resolved once."""
+    site, email, status = _site(request), _emulator(request).settings.show_emails, expands(request, "status")
+    return lambda user: user_json(user, site, status=status, email=email)
 
 
 def _lookup_user(request: Request) -> User:
@@ -252,7 +251,7 @@ def _rest_router() -> APIRouter:
         emulator = _emulator(request)
         page = PageRequest.of(request, emulator.settings.caps.users)
         users, total = emulator.directory.users_page(page.start, page.limit)
-        results = [_user_view(request, user) for user in users]
+        results = list(map(_user_view(request), users))
         return json_response(
             page_json(results, page, total, _site(request), request, buggy=emulator.settings.buggy_paging)
         )
@@ -262,7 +261,7 @@ def _rest_router() -> APIRouter:
         caller: User | None = request.scope.get(CALLER)
         if caller is None:
             return json_response({"type": "anonymous", "profilePicture": None, "displayName": "Anonymous"})
-        return json_response(_user_view(request, caller))
+        return json_response(_user_view(request)(caller))
 
     @router.get("/user/memberof")
     async def member_of(request: Request) -> Response:
@@ -280,7 +279,7 @@ def _rest_router() -> APIRouter:
     @router.get("/user")
     async def get_user(request: Request) -> Response:
         _require_user(request)
-        return json_response(_user_view(request, _lookup_user(request)))
+        return json_response(_user_view(request)(_lookup_user(request)))
 
     @router.get("/group")
     async def list_groups(request: Request) -> Response:
@@ -307,7 +306,7 @@ def _rest_router() -> APIRouter:
         emulator = _emulator(request)
         page = PageRequest.of(request, emulator.settings.caps.members)
         users, total = emulator.directory.members_page(group_name, page.start, page.limit)
-        results = [_user_view(request, user) for user in users]
+        results = list(map(_user_view(request), users))
         return json_response(
             page_json(results, page, total, _site(request), request, buggy=emulator.settings.buggy_paging)
         )

@@ -52,7 +52,7 @@ class Site:
     @classmethod
     def of(cls, request: Request, context: str) -> Site:
         host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
-        return cls(f"{request.url.scheme}://{host}{context}", context)
+        return cls(f"{request.scope['scheme']}://{host}{context}", context)
 
 
 def user_json(user: User, site: Site, *, status: bool, email: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def populate(server: EmulatorServer, users: int, group_members: int = 0) -> list
                 {"username": name, "displayName": name.upper(), "email": f"{name}@example.com"}
                 for name in names
             ],
-            "groups": ["big"],
+            "groups": ["confluence-users", "big"],
             "memberships": {"big": names[:group_members]},
         }
     )

@@ -71,18 +71,15 @@ def test_a_loaded_state_is_served(confluence: EmulatorServer) -> None:
     ]
 
 
-def test_a_minimal_state_gets_the_reserved_groups_and_the_admin(confluence: EmulatorServer) -> None:
+def test_a_minimal_state_gets_an_admin_who_can_log_in(confluence: EmulatorServer) -> None:
     confluence.directory.load(
         {"users": [{"username": "Carol"}], "groups": ["Ops"], "memberships": {"OPS": ["carol"]}}
     )
 
     state = confluence.state
-    assert state["groups"] == ["confluence-administrators", "confluence-users", "ops"]
-    assert state["memberships"] == {
-        "confluence-administrators": ["admin"],
-        "confluence-users": ["admin"],
-        "ops": ["carol"],
-    }
+    assert state["groups"] == ["confluence-administrators", "ops"]
+    assert state["memberships"] == {"confluence-administrators": ["admin"], "ops": ["carol"]}
+    assert state["users"][0]["password"] == "admin"
     carol = state["users"][1]
     assert (carol["username"], carol["displayName"], carol["email"], carol["active"]) == (
         "Carol",
