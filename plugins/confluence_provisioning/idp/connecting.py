@@ -6,6 +6,7 @@ fetches the Airflow connection and hands its fields over.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import ssl
 from collections.abc import Callable, Mapping
@@ -135,15 +136,21 @@ def open_connection(options: LdapOptions) -> ldap3.Connection:
                 f"check the login and password of Airflow connection {options.conn_id!r}"
             )
     except LDAPException as error:
-        connection.unbind()
+        close(connection)
         tls = "ssl" in str(error).lower() or "certificate" in str(error).lower()
         raise IdpReadError(
             f"cannot connect to {options.url}: {error}; {_tls_fix(options) if tls else fields}"
         ) from error
     except IdpReadError:
-        connection.unbind()
+        close(connection)
         raise
     return connection
+
+
+def close(connection: ldap3.Connection) -> None:
+    """Unbind; a connection that is already broken has nothing left to unbind."""
+    with contextlib.suppress(LDAPException, OSError):
+        connection.unbind()
 
 
 def _tls(options: LdapOptions) -> ldap3.Tls:

@@ -17,6 +17,7 @@ from ldap3.utils.dn import escape_rdn, parse_dn
 from confluence_provisioning.mapping.dn import DnError, dn_key
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def key_or_none(dn: str) -> str | None:
@@ -49,11 +50,11 @@ class DnIndex(Generic[T]):
         if self._by_key is not None:
             self._by_key[key_or_none(dn) or dn.lower()] = value
 
-    def get(self, dn: str) -> T | None:
-        found = self._by_lower.get(dn.lower())
-        if found is not None:
-            return found
+    def get(self, dn: str, default: D) -> T | D:
+        lower = dn.lower()
+        if lower in self._by_lower:
+            return self._by_lower[lower]
         if self._by_key is None:
             self._by_key = {key_or_none(lower) or lower: value for lower, value in self._by_lower.items()}
         key = key_or_none(dn)
-        return None if key is None else self._by_key.get(key)
+        return self._by_key[key] if key is not None and key in self._by_key else default

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
 
+from confluence_provisioning.idp.connecting import close
 from confluence_provisioning.idp.flavours import DirectoryProfile, resolve_profile
 from confluence_provisioning.idp.hook import LdapHook
 from confluence_provisioning.idp.snapshot import IdpSnapshot, extract
@@ -40,6 +40,4 @@ def _bound(hook: LdapHook) -> Iterator[ldap3.Connection]:
     try:
         yield connection
     finally:
-        # After a lost connection there is nothing left to unbind.
-        with contextlib.suppress(LDAPException, OSError):
-            connection.unbind()
+        close(connection)
