@@ -31,7 +31,8 @@ def canonical_dn(dn: str) -> str:
     directories use (uid, cn, ou, dc, o).
     """
     if not _NEEDS_PARSING.search(dn):  # the common case, kept fast for 100,000-entry loads
-        return _SEPARATOR_SPACES.sub(r"\1", dn.strip().lower())
+        lowered = dn.strip().lower()
+        return _SEPARATOR_SPACES.sub(r"\1", lowered) if " " in lowered else lowered
     rdns: list[list[str]] = [[]]
     attribute = ""
     pieces: list[tuple[str, bool]] = []  # (text, escaped) of the type or value being read
