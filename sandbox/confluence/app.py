@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -61,7 +60,7 @@ def create_app(emulator: Emulator) -> EmulatorMiddleware:
 def _lifespan(emulator: Emulator) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Write the state file periodically while serving, and once more at shutdown."""
 
-    @contextlib.asynccontextmanager
+    @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state_file = emulator.state_file
         if state_file is None:

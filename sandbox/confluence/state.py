@@ -334,10 +334,6 @@ class Directory:
             groups = sorted(self._groups_of[self.user(username).username.lower()])
             return groups[start : start + limit], len(groups)
 
-    def is_member(self, username: str, group: str) -> bool:
-        with self.lock:
-            return group in self._groups_of.get(username.lower(), ())
-
     # -- authentication ----------------------------------------------------------------------
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -417,7 +413,7 @@ def _parse_user(row: dict[str, Any]) -> User:
         display_name=str(row.get("displayName", row["username"])),
         email=str(row.get("email", "")),
         active=bool(row.get("active", True)),
-        password=row.get("password"),
+        password=None if row.get("password") is None else str(row["password"]),
     )
 
 

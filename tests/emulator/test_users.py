@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from sandbox.confluence import EmulatorServer
 from tests.emulator.conftest import Client, new_user, rest_error
@@ -273,8 +274,21 @@ def test_hidden_emails_leave_email_out(confluence_server) -> None:
 
 
 def test_email_visibility_can_change_at_run_time(admin: Client, confluence: EmulatorServer) -> None:
-    import requests
-
     requests.patch(f"{confluence.admin_url}/settings", json={"show_emails": False}, timeout=5)
 
     assert "email" not in admin.get("/rest/api/user", params={"username": "admin"}).json()
+
+
+def test_seats_can_change_at_run_time(admin: Client, confluence: EmulatorServer) -> None:
+    changed = requests.patch(f"{confluence.admin_url}/settings", json={"seats": 1}, timeout=5)
+
+    assert changed.status_code == 204
+    assert admin.post("/rest/api/admin/user", json=new_user("alice")).status_code == 402
+    assert requests.get(f"{confluence.admin_url}/settings", timeout=5).json() == {
+        "seats": 1,
+        "active_users": 1,
+        "show_emails": True,
+        "caps": {"users": 1000, "groups": 1000, "members": 200},
+        "buggy_paging": False,
+        "delete_delay_ms": 100.0,
+    }
