@@ -37,7 +37,7 @@ FRESH_SITE: dict[str, Any] = {
 
 def in_sync_state(idp: IdpFrames, settings: Settings) -> dict[str, Any]:
     """The state a fresh site is in after the pipeline synced ``idp`` with ``settings``."""
-    desired = map_rules(idp.users, idp.groups, idp.memberships, settings)
+    desired = map_rules(idp, settings)
     first_run = plan(desired, snapshot_of(FRESH_SITE), settings, allow_over_limits=True).frame
     return _applied(FRESH_SITE, first_run)
 
