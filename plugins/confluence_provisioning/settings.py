@@ -289,6 +289,12 @@ class RunSettings(Strict):
     storage_base: str | None = None  # ObjectStoragePath URI; None: file:// under AIRFLOW_HOME
     keep_run_folders_days: int = Field(default=14, ge=1)
     audit_connection_id: str = "confluence_provisioning_audit"
+    # operations per mapped apply task: smaller chunks retry less work, more chunks cost scheduling
+    apply_chunk_size: int = Field(default=500, ge=1)
+    # Airflow retries of the tasks that talk to LDAP, Confluence or storage (exponential backoff
+    # from the delay); taken from the DAG's default rules file when the DAG file is parsed
+    task_retries: int = Field(default=2, ge=0, le=10)
+    task_retry_delay_seconds: float = Field(default=60.0, ge=0)
 
 
 class Settings(Strict):
