@@ -9,7 +9,11 @@ each request takes one, an empty bucket answers 429 with Retry-After. The gate:
   it accepted in between, divided by the time between, is its fill rate.
 
 Before the first 429 nothing is paced. 429s from requests sent before the last
-adjustment belong to the same burst and are not counted again.
+adjustment belong to the same burst and are not counted again. When the pause outlasts
+what the bucket holds (a burst smaller than Retry-After's worth of tokens) the refill
+is cut off and the measure comes out low: the run is slower, never over the limit.
+(The client does not pass on ``X-RateLimit-FillRate``; with it the gate could skip
+the measuring.)
 """
 
 from __future__ import annotations
