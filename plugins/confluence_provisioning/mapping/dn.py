@@ -3,7 +3,7 @@
 ``uid=a,OU=People, dc=example,dc=com`` is in the subtree ``ou=people,dc=example,dc=com``;
 ``uid=a,ou=otherpeople,dc=example,dc=com`` is not, although its text ends the
 same way. A DN becomes a *key*: its RDNs from leaf to root, each with its
-attribute-value pairs sorted, values unescaped (RFC 4514), case-folded and
+attribute-value pairs sorted, values unescaped (RFC 4514), lower-cased and
 with runs of spaces collapsed (caseIgnoreMatch), joined by separators that
 cannot occur in the text. Subtree membership is then a suffix test on keys.
 Attribute types are compared by name only (``cn`` and ``2.5.4.3`` differ).
@@ -30,6 +30,33 @@ def dn_key(dn: str) -> str:
     )
 
 
+def dn_keys(dns: pd.Series) -> pd.Series:
+    """``dn_key`` of every DN in a column (``<NA>`` for one that does not parse).
+
+    Plain DNs (no escapes, no multi-valued RDN, one '=' per RDN: nearly all)
+    are keyed in one vectorised pass; the others one by one.
+    """
+    dns = dns.astype("string")
+    plain = (~dns.str.contains(r'[\\+"#]') & dns.str.count("=").eq(dns.str.count("[,;]") + 1)).fillna(False)
+    keys = (
+        dns[plain]
+        .str.lower()
+        .str.replace(r"\s+", " ", regex=True)
+        .str.replace(r" ?([,;=]) ?", r"\1", regex=True)
+        .str.strip()
+        .str.replace("[,;]", _RDN_SEPARATOR, regex=True)
+    )
+    others = {dn: _key_or_none(dn) for dn in dns[~plain].dropna().unique()}
+    return keys.reindex(dns.index).fillna(dns[~plain].map(others)).astype("string")
+
+
+def _key_or_none(dn: str) -> str | None:
+    try:
+        return dn_key(dn)
+    except DnError:
+        return None
+
+
 def in_subtree(keys: pd.Series, base_key: str) -> pd.Series:
     """Which DN keys lie in the subtree rooted at ``base_key`` (the base entry included)."""
     return keys.eq(base_key) | keys.str.endswith(_RDN_SEPARATOR + base_key)
@@ -37,7 +64,7 @@ def in_subtree(keys: pd.Series, base_key: str) -> pd.Series:
 
 def _normal_value(value: str) -> str:
     # the separators must never appear inside a key's values
-    folded = " ".join(value.split()).casefold()
+    folded = " ".join(value.split()).lower()  # lower(), not casefold(): as the vectorised path
     return folded.replace(_RDN_SEPARATOR, "\\00").replace(_AVA_SEPARATOR, "\\01")
 
 

@@ -1,32 +1,38 @@
 """Administrator-written regular expressions, run with RE2 so that no pattern can hang a run.
 
 RE2 matches in time linear in the text: ``(a+)+$`` against a long name costs
-microseconds instead of the exponential backtracking of Python's ``re``. The
-syntax is Python's with two differences: ``\\Z`` is accepted and translated to
-RE2's ``\\z``, and look-around and back-references *in patterns* do not exist
-(a pattern that uses them is refused when the rules file is loaded).
+microseconds instead of the exponential backtracking of Python's ``re``.
+Patterns are checked with the ``re2`` module (google-re2) when the rules file
+is loaded, and run over whole columns with Arrow's compute functions, which
+are RE2 too (one C++ pass per column instead of a Python call per value).
 
-Replacements use Python's template syntax (``\\1``, ``\\g<1>``, ``\\g<name>``,
-``\\\\`` for a backslash) and are expanded here, not by the ``re2`` module,
-whose own expansion garbles non-ASCII literal text (``é`` becomes ``Ã©``).
+The syntax is Python's with two differences: ``\\Z`` is accepted and
+translated to RE2's ``\\z``, and look-around and back-references *inside a
+pattern* do not exist (such a pattern is refused when the rules are loaded).
+Replacements use Python's syntax (``\\1``, ``\\g<1>``, ``\\g<name>``, ``\\\\`` for
+a backslash), translated to RE2's (which numbers groups 0 to 9 only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import re2
 
 PATTERN_HINT = (
     "write an RE2 regular expression (Python syntax without look-around such as (?=...) "
     "and without back-references such as \\1 inside the pattern)"
 )
-REPLACE_HINT = "use \\1 or \\g<name> for a captured group and \\\\ for a backslash"
+REPLACE_HINT = "use \\1 to \\9 or \\g<name> for a captured group and \\\\ for a backslash"
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # a bad pattern is reported to the admin, not to stderr
+_MAX_GROUP = 9  # RE2 rewrite strings know \0 to \9
 
 
 class PatternError(ValueError):
@@ -35,9 +41,10 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Pattern:
-    """A compiled administrator pattern; ``source`` is what the admin wrote."""
+    """A checked administrator pattern: ``source`` as written, ``syntax`` as RE2 reads it."""
 
     source: str
+    syntax: str
     regex: Any  # re2's compiled object (the module has no public type for it)
 
     def search(self, text: str) -> bool:
@@ -46,22 +53,21 @@ class Pattern:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """``pattern`` -> ``replace`` over every match, as ``re.sub`` does."""
+    """``pattern`` -> ``replacement`` over every match, as ``re.sub`` does; replacement in RE2 syntax."""
 
     pattern: Pattern
-    template: tuple[str | int, ...]  # literal text and group numbers, in order
+    replacement: str
 
     def apply(self, text: str) -> str:
-        return self.pattern.regex.sub(self._expand, text)
-
-    def _expand(self, match: Any) -> str:
-        return "".join(part if isinstance(part, str) else match.group(part) or "" for part in self.template)
+        result = rewrite_all(pd.Series([text], dtype="string"), [self])[0]
+        return str(result)
 
 
 def compile_pattern(source: str) -> Pattern:
     """The RE2 form of a Python-syntax pattern; PatternError says why it does not compile."""
+    syntax = _to_re2_syntax(source)
     try:
-        return Pattern(source, re2.compile(_to_re2_syntax(source), _OPTIONS))
+        return Pattern(source, syntax, re2.compile(syntax, _OPTIONS))
     except re2.error as error:
         reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
         raise PatternError(f"pattern '{source}' does not compile: {reason}") from None
@@ -70,19 +76,27 @@ def compile_pattern(source: str) -> Pattern:
 def compile_rewrite(pattern: str, replace: str) -> Rewrite:
     """A rewrite whose replacement only names groups the pattern has."""
     compiled = compile_pattern(pattern)
-    return Rewrite(compiled, _parse_template(replace, compiled))
+    return Rewrite(compiled, _to_re2_replacement(replace, compiled))
 
 
-def rewrite_all(values: Iterable[str], rewrites: Sequence[Rewrite]) -> dict[str, str]:
-    """Each distinct value -> the result of the rewrites applied in order (one RE2 pass per value)."""
-    results: dict[str, str] = {}
-    for value in values:
-        if value not in results:
-            result = value
-            for rewrite in rewrites:
-                result = rewrite.apply(result)
-            results[value] = result
-    return results
+def search_all(values: pd.Series, pattern: Pattern) -> pd.Series:
+    """Per value, whether the pattern is found in it (False for a missing value)."""
+    found = pc.fill_null(pc.match_substring_regex(_arrow(values), pattern=pattern.syntax), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
+def rewrite_all(values: pd.Series, rewrites: Sequence[Rewrite]) -> pd.Series:
+    """The values with each rewrite applied in order (missing values stay missing)."""
+    result = _arrow(values)
+    for rewrite in rewrites:
+        result = pc.replace_substring_regex(
+            result, pattern=rewrite.pattern.syntax, replacement=rewrite.replacement
+        )
+    return pd.Series(pd.arrays.ArrowStringArray(result), index=values.index, dtype="string")
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string"), type=pa.large_string())
 
 
 def _to_re2_syntax(source: str) -> str:
@@ -101,31 +115,22 @@ def _to_re2_syntax(source: str) -> str:
     return "".join(out)
 
 
-def _parse_template(replace: str, pattern: Pattern) -> tuple[str | int, ...]:
-    """Python's replacement syntax -> literal pieces and group numbers, checked against the pattern."""
-    parts: list[str | int] = []
-    literal: list[str] = []
+def _to_re2_replacement(replace: str, pattern: Pattern) -> str:
+    """Python's replacement syntax in RE2's: groups as \\0-\\9, a literal backslash as \\\\."""
+    out: list[str] = []
     index = 0
     while index < len(replace):
         char = replace[index]
         if char != "\\":
-            literal.append(char)
+            out.append(char)
             index += 1
             continue
-        group, index = _parse_group_reference(replace, index, pattern)
-        if group is None:
-            literal.append("\\")
-            continue
-        if literal:
-            parts.append("".join(literal))
-            literal = []
-        parts.append(group)
-    if literal:
-        parts.append("".join(literal))
-    return tuple(parts)
+        group, index = _group_reference(replace, index, pattern)
+        out.append("\\\\" if group is None else f"\\{group}")
+    return "".join(out)
 
 
-def _parse_group_reference(replace: str, index: int, pattern: Pattern) -> tuple[int | None, int]:
+def _group_reference(replace: str, index: int, pattern: Pattern) -> tuple[int | None, int]:
     """The group named at ``replace[index]`` (a backslash) and the index after it; None for ``\\\\``."""
     rest = replace[index + 1 :]
     if not rest:
@@ -134,7 +139,7 @@ def _parse_group_reference(replace: str, index: int, pattern: Pattern) -> tuple[
         return None, index + 2
     digits = rest[:2] if rest[:2].isdigit() else rest[:1]
     if digits.isdigit() and digits[0] != "0":
-        return _check_group(int(digits), replace, pattern), index + 1 + len(digits)
+        return _checked_group(int(digits), replace, pattern), index + 1 + len(digits)
     if rest.startswith("g<") and ">" in rest:
         name = rest[2 : rest.index(">")]
         group = int(name) if name.isdigit() else pattern.regex.groupindex.get(name)
@@ -143,14 +148,16 @@ def _parse_group_reference(replace: str, index: int, pattern: Pattern) -> tuple[
                 f"replacement '{replace}' names group <{name}>, which pattern '{pattern.source}' "
                 "does not define"
             )
-        return _check_group(group, replace, pattern), index + 4 + len(name)
+        return _checked_group(group, replace, pattern), index + 4 + len(name)
     raise PatternError(f"replacement '{replace}' has an unknown escape \\{rest[:1]}")
 
 
-def _check_group(group: int, replace: str, pattern: Pattern) -> int:
+def _checked_group(group: int, replace: str, pattern: Pattern) -> int:
     if group > pattern.regex.groups:
         raise PatternError(
             f"replacement '{replace}' refers to group {group}, but pattern '{pattern.source}' "
             f"has {pattern.regex.groups} group(s)"
         )
+    if group > _MAX_GROUP:
+        raise PatternError(f"replacement '{replace}' refers to group {group}; RE2 numbers groups 1 to 9 only")
     return group

@@ -1,0 +1,122 @@
+"""The Confluence username, display name and email of each user, and why a value cannot be used.
+
+A field is read from its source column (``login``, ``display_name``, ``email``
+or an ``attr.*`` column; of a multi-valued attribute the first value),
+lower-cased if the rule says so, then rewritten by each rewrite in order.
+Every step runs once per distinct value, then maps back onto the rows.
+
+A display name that is missing or blank falls back to the Confluence
+username: Confluence requires one, and the username is what it would show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.mapping.patterns import compile_pattern, compile_rewrite, rewrite_all, search_all
+
+if TYPE_CHECKING:  # settings imports mapping.patterns; mapping needs settings only for its types
+    from confluence_provisioning.settings import AttributeRule
+
+# Confluence's rules for a new user (see the contracts page)
+FORBIDDEN_IN_USERNAME = "\\,+<>'\""
+RESERVED_NAME = "anonymous"
+_ODD_USERNAME = compile_pattern(r"[\s\p{Z}\\,+<>'\"]")  # whitespace or a forbidden character
+# one @, something before it, a dotted domain after it, no spaces
+_EMAIL = compile_pattern(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+
+
+def field_values(users: pd.DataFrame, rule: AttributeRule, column: str) -> pd.Series:
+    """The value of one Confluence field for every user (``<NA>`` where the source has none).
+
+    ``column`` is the field's own users-frame column, used when the rule names no attribute.
+    """
+    source = source_column(rule.attribute) if rule.attribute else column
+    if source not in users.columns:
+        raise ValueError(
+            f"the IdP users frame has no column {source!r}: "
+            f"add {rule.attribute!r} to directory.extra_attributes in the rules file"
+        )
+    # the first value of a multi-valued attribute (the extraction joins values with newlines)
+    values = users[source].astype(frames.STRING).str.replace("(?s)\n.*", "", regex=True)
+    if rule.lowercase:
+        values = values.str.lower()
+    return rewrite_all(
+        values, [compile_rewrite(rewrite.pattern, rewrite.replace) for rewrite in rule.rewrites]
+    )
+
+
+def source_column(attribute: str) -> str:
+    """The users-frame column of an attribute named in the rules (case-insensitive)."""
+    name = attribute.lower()
+    return name if name in ("login", "email", "display_name") else f"{frames.ATTRIBUTE_PREFIX}{name}"
+
+
+def username_problems(names: pd.Series) -> pd.Series:
+    """Per user, why Confluence would refuse the username (None: it would not)."""
+    suspect = (
+        names.isna()
+        | names.str.strip().eq("")
+        | names.eq(RESERVED_NAME)
+        | names.ne(names.str.lower())
+        | search_all(names, _ODD_USERNAME)
+    )
+    return _explained(names, suspect, username_problem)
+
+
+def display_name_problems(names: pd.Series) -> pd.Series:
+    """Per user, why Confluence would refuse the (never missing: see above) display name."""
+    return _explained(names, names.str.strip().str.lower().eq(RESERVED_NAME), display_name_problem)
+
+
+def email_problems(emails: pd.Series) -> pd.Series:
+    """Per user, why the email cannot be a Confluence user's (it requires a valid one)."""
+    return _explained(emails, emails.isna() | ~search_all(emails, _EMAIL), email_problem)
+
+
+def username_problem(name: str | None) -> str | None:
+    if name is None or not name.strip():
+        return "its username is blank"
+    if name == RESERVED_NAME:
+        return f"its username {name!r} is reserved by Confluence"
+    problems = []
+    if name != name.lower():
+        problems.append("is not lower case (set users.username.lowercase: true)")
+    if any(char.isspace() for char in name):
+        problems.append("contains whitespace")
+    forbidden = "".join(char for char in FORBIDDEN_IN_USERNAME if char in name)
+    if forbidden:
+        problems.append(f"contains {' '.join(forbidden)}")
+    if not problems:
+        return None
+    return f"its username {name!r} {' and '.join(problems)}, which Confluence does not allow"
+
+
+def display_name_problem(name: str | None) -> str | None:
+    if name is not None and name.strip().lower() == RESERVED_NAME:
+        return f"its display name {name!r} is reserved by Confluence"
+    return None
+
+
+def email_problem(email: str | None) -> str | None:
+    if email is None or not email.strip():
+        return "it has no email address, and Confluence requires one"
+    if not _EMAIL.search(email):
+        return f"its email {email!r} is not a valid address"
+    return None
+
+
+def _explained(
+    values: pd.Series, suspect: pd.Series, explain: Callable[[str | None], str | None]
+) -> pd.Series:
+    """``explain`` once per distinct suspect value, mapped onto the rows; None for the others."""
+    suspect = suspect.fillna(True).astype(bool)
+    reasons = {value: explain(value) for value in values[suspect].dropna().unique()}
+    explained = values.where(suspect).map(reasons).astype(object)
+    missing = values.isna() & suspect
+    explained[missing] = explain(None)
+    return explained.where(suspect, None)

@@ -1,0 +1,110 @@
+"""IdP users -> desired Confluence users, and the users that cannot be synced, with the reason.
+
+In-scope users (see scoping.py) are named (see naming.py). A user is left out,
+as a reject row, when
+- Confluence would refuse its username, display name or email;
+- it is a protected user (``protected.users``): a sync never touches those;
+- another in-scope user ends up with the same username, or the same email
+  (ignoring case): both are left out, each naming the other, so nobody is
+  merged into someone else's account.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.mapping.naming import (
+    display_name_problems,
+    email_problems,
+    field_values,
+    username_problems,
+)
+from confluence_provisioning.mapping.scoping import scope_rules
+
+if TYPE_CHECKING:
+    from confluence_provisioning.settings import Protected, UserRules
+
+
+def map_users(
+    users: pd.DataFrame,
+    groups: pd.DataFrame,
+    memberships: pd.DataFrame,
+    rules: UserRules,
+    protected: Protected,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(desired users, rejects) for the IdP users frame, both unsorted."""
+    rules_column = scope_rules(users, groups, memberships, rules.include, rules.exclude)
+    scoped = users[rules_column.notna()]
+    username = field_values(scoped, rules.username, "login")
+    email = field_values(scoped, rules.email, "email")
+    display_name = field_values(scoped, rules.display_name, "display_name")
+    display_name = display_name.where(display_name.str.strip().str.len().gt(0).fillna(False), username)
+    named = pd.DataFrame(
+        {
+            "username": username,
+            "display_name": display_name,
+            "email": email,
+            "active": scoped["active"],
+            "source_id": scoped["id"],
+            "source_dn": scoped["dn"],
+            "rule": rules_column[scoped.index],
+        }
+    )
+    reasons = _reasons(named, {name.lower() for name in protected.users})
+    rejected = reasons.notna()
+    rejects = pd.DataFrame(
+        {
+            "source": "mapping",
+            "kind": "user",
+            "dn": named.loc[rejected, "source_dn"],
+            "id": named.loc[rejected, "source_id"],
+            "reason": reasons[rejected],
+        }
+    )
+    return named[~rejected], frames.conform(rejects, frames.REJECTS)
+
+
+def _reasons(named: pd.DataFrame, protected: set[str]) -> pd.Series:
+    """Per user, every reason it cannot be synced, joined by '; ' (``<NA>``: none)."""
+    bad_username = username_problems(named["username"])
+    bad_email = email_problems(named["email"])
+    is_protected = named["username"].str.lower().isin(protected).fillna(False)
+    found = pd.concat(
+        [
+            bad_username,
+            display_name_problems(named["display_name"]),
+            bad_email,
+            ("'" + named["username"] + "' is a protected user (protected.users), which a sync never changes")
+            .where(is_protected)
+            .astype(object),
+            _collisions(named, named["username"], bad_username.isna(), "username"),
+            _collisions(named, named["email"].str.lower(), bad_email.isna(), "email"),
+        ],
+        axis=1,
+    )
+    troubled = found[found.notna().any(axis=1)]
+    joined = pd.Series(
+        [
+            "; ".join(part for part in row if isinstance(part, str))
+            for row in troubled.itertuples(index=False)
+        ],
+        index=troubled.index,
+        dtype="string",
+    )
+    return ("left out: " + joined).reindex(named.index).astype("string")
+
+
+def _collisions(named: pd.DataFrame, keys: pd.Series, usable: pd.Series, field: str) -> pd.Series:
+    """Users whose key another usable user shares: the reason names every other one by DN."""
+    candidates = keys[usable & keys.notna()]
+    shared = candidates[candidates.duplicated(keep=False)]
+    reasons = pd.Series(None, index=named.index, dtype=object)
+    for key, rows in shared.groupby(shared, sort=True).groups.items():
+        dns = named.loc[rows, "source_dn"]
+        for row in rows:
+            others = ", ".join(repr(dn) for dn in sorted(dns.drop(row)))
+            reasons[row] = f"its {field} {key!r} is also the {field} of {others}; nobody is merged"
+    return reasons
