@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ from sandbox.confluence.views import (
 )
 
 NO_CONTENT = 204
+_CONVERTOR = re.compile(r":\w+}")  # "{groupName:path}" is counted as "{groupName}"
 DELETE_TASK_KEY = "com.atlassian.confluence.user.admin.delete.task"
 
 
@@ -50,7 +52,7 @@ def create_app(emulator: Emulator) -> EmulatorMiddleware:
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(HTTPException, _http_error)
     routes = [
-        (route.path_regex, frozenset(route.methods), route.path)
+        (route.path_regex, frozenset(route.methods), _CONVERTOR.sub("}", route.path))
         for route in api.routes
         if isinstance(route, APIRoute) and not route.path.startswith("/__")
     ]
@@ -150,6 +152,8 @@ def _lookup_user(request: Request) -> User:
 
 
 def _rest_router() -> APIRouter:
+    # Group names may hold "/" (sent as %2F, which the server decodes): `:path` takes it in, and
+    # the member list is declared before the group itself so that ".../member" goes to it.
     router = APIRouter(prefix="/rest/api")
 
     @router.post("/admin/user")
@@ -223,21 +227,21 @@ def _rest_router() -> APIRouter:
         name = _emulator(request).directory.create_group(body["name"])
         return json_response(group_json(name, _site(request)), 201)
 
-    @router.delete("/admin/group/{groupName}")
+    @router.delete("/admin/group/{groupName:path}")
     async def delete_group(request: Request) -> Response:
         group_name = request.path_params["groupName"]
         _require_admin(request)
         _emulator(request).directory.delete_group(group_name)
         return Response(status_code=NO_CONTENT)
 
-    @router.put("/user/{username}/group/{groupName}")
+    @router.put("/user/{username}/group/{groupName:path}")
     async def add_member(request: Request) -> Response:
         username, group_name = request.path_params["username"], request.path_params["groupName"]
         _require_admin(request)
         _emulator(request).directory.add_member(username, group_name)
         return Response(status_code=NO_CONTENT)
 
-    @router.delete("/user/{username}/group/{groupName}")
+    @router.delete("/user/{username}/group/{groupName:path}")
     async def remove_member(request: Request) -> Response:
         username, group_name = request.path_params["username"], request.path_params["groupName"]
         _require_admin(request)
@@ -292,13 +296,7 @@ def _rest_router() -> APIRouter:
             page_json(results, page, total, site, request, buggy=emulator.settings.buggy_paging)
         )
 
-    @router.get("/group/{groupName}")
-    async def get_group(request: Request) -> Response:
-        group_name = request.path_params["groupName"]
-        _require_user(request)
-        return json_response(group_json(_emulator(request).directory.group(group_name), _site(request)))
-
-    @router.get("/group/{groupName}/member")
+    @router.get("/group/{groupName:path}/member")
     async def list_members(request: Request) -> Response:
         group_name = request.path_params["groupName"]
         _require_user(request)
@@ -309,5 +307,11 @@ def _rest_router() -> APIRouter:
         return json_response(
             page_json(results, page, total, _site(request), request, buggy=emulator.settings.buggy_paging)
         )
+
+    @router.get("/group/{groupName:path}")
+    async def get_group(request: Request) -> Response:
+        group_name = request.path_params["groupName"]
+        _require_user(request)
+        return json_response(group_json(_emulator(request).directory.group(group_name), _site(request)))
 
     return router

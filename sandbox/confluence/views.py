@@ -74,7 +74,11 @@ def user_json(user: User, site: Site, *, status: bool, email: bool) -> dict[str,
 
 
 def group_json(name: str, site: Site) -> dict[str, Any]:
-    return {"type": "group", "name": name, "_links": {"self": f"{site.base}/rest/api/group/{quote(name)}"}}
+    return {
+        "type": "group",
+        "name": name,
+        "_links": {"self": f"{site.base}/rest/api/group/{quote(name, safe='')}"},
+    }
 
 
 @dataclass(frozen=True, slots=True)

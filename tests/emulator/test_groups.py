@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from sandbox.confluence import EmulatorServer
 from tests.emulator.conftest import Client, new_user, rest_error
@@ -158,3 +159,21 @@ def test_memberof_unknown_user_is_404(admin: Client) -> None:
 
     assert response.status_code == 404
     assert response.json() == rest_error(404, "No user found with username: ghost", "Not Found")
+
+
+def test_group_names_may_hold_a_slash(admin: Client, alice: str, confluence: EmulatorServer) -> None:
+    created = admin.post("/rest/api/admin/group", json={"name": "Dept/Eng"})
+    added = admin.put("/rest/api/user/alice/group/dept%2Feng")
+    group = admin.get("/rest/api/group/dept%2Feng").json()
+    members = admin.get("/rest/api/group/dept%2Feng/member").json()["results"]
+    deleted = admin.delete("/rest/api/admin/group/dept%2Feng")
+
+    assert (created.status_code, added.status_code, deleted.status_code) == (201, 204, 204)
+    assert group == {
+        "type": "group",
+        "name": "dept/eng",
+        "_links": {"self": f"{confluence.base_url}/rest/api/group/dept%2Feng"},
+    }
+    assert [member["username"] for member in members] == ["alice"]
+    counted = requests.get(f"{confluence.admin_url}/counters", timeout=5).json()["by_route"]
+    assert counted["PUT /rest/api/user/{username}/group/{groupName}"] == 1
