@@ -54,3 +54,11 @@ def test_auth_errors_on_reads_are_not_retried(confluence, make_client, sleeps) -
     with pytest.raises(AuthError, match=r"^list users: HTTP 403: Anonymous users are not permitted"):
         client.users()
     assert sleeps == []
+
+
+def test_credentials_in_the_base_url_are_refused_without_echoing_them() -> None:
+    with pytest.raises(ValueError) as raised:
+        ConfluenceClient("https://bot:hunter2@wiki.example.com", username="bot", password="hunter2")
+    assert str(raised.value) == (
+        "Confluence base URL must not carry credentials: give them as username/password"
+    )

@@ -118,9 +118,19 @@ class ConfluenceClient:
         long_task_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``base_url`` includes any context path (https://wiki.example.com/confluence).
+
+        Basic auth from ``username``/``password``, or a personal access token
+        (``token``, sent as Bearer; it wins). ``retry`` governs reads (writes
+        are retried by the caller); ``sleep`` is what waits between retries
+        and long-task polls (tests pass a recorder); ``long_task_timeout``
+        bounds how long ``delete_user`` waits for Confluence's delete task.
+        """
         if max_in_flight < 1 or page_size < 1:
             raise ValueError("max_in_flight and page_size must be at least 1")
         parts = urlsplit(base_url)
+        if "@" in parts.netloc:  # not echoed: it would hold a password
+            raise ValueError("Confluence base URL must not carry credentials: give them as username/password")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"Confluence base URL must look like https://host[/context], got {base_url!r}")
         self.base_url = base_url.rstrip("/")
