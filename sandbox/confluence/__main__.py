@@ -69,7 +69,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Emula
 
 def main(argv: list[str] | None = None) -> int:
     args, config = parse_args(argv)
-    emulator = Emulator(config)
+    try:
+        emulator = Emulator(config)
+    except ValueError as exc:  # a bad state file or fault spec
+        print(f"python -m sandbox.confluence: {exc}", file=sys.stderr)
+        return 2
     print(
         f"Confluence emulator on http://{args.host}:{args.port}{config.context_path} "
         f"(admin: {config.admin_user}, control: http://{args.host}:{args.port}/__emulator/)",

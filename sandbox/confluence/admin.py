@@ -86,7 +86,7 @@ async def faults(request: Request) -> Response:
 async def set_faults(request: Request, seed: int | None = None) -> Response:
     try:
         _emulator(request).set_faults(await _body(request), seed)
-    except (KeyError, TypeError, ValueError) as exc:
+    except ValueError as exc:
         raise ApiError(400, f"Invalid fault spec: {exc}") from None
     return Response(status_code=204)
 

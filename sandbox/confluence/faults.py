@@ -133,7 +133,7 @@ def parse_rule(raw: dict[str, Any]) -> FaultRule:
 
 
 def parse_spec(spec: Any, seed: int | None = None) -> tuple[list[FaultRule], int]:
-    """Rules and seed from a SPEC (JSON text, a list of rules or `{"seed", "rules"}`)."""
+    """Rules and seed from a SPEC (JSON text, a list of rules or `{"seed", "rules"}`); ValueError if bad."""
     if isinstance(spec, str):
         spec = json.loads(spec) if spec.strip() else []
     if isinstance(spec, dict):
@@ -141,7 +141,10 @@ def parse_spec(spec: Any, seed: int | None = None) -> tuple[list[FaultRule], int
         spec = spec.get("rules", [])
     if not isinstance(spec, list | tuple):
         raise ValueError('a fault spec is a list of rules or {"seed": N, "rules": [...]}')
-    return [parse_rule(raw) for raw in spec], seed or 0
+    try:
+        return [parse_rule(raw) for raw in spec], seed or 0
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"bad fault rule: {exc!r}") from exc
 
 
 class FaultInjector:

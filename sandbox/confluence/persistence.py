@@ -9,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from sandbox.confluence.errors import ApiError
 from sandbox.confluence.state import Directory
 
 log = logging.getLogger(__name__)
@@ -20,11 +21,14 @@ class StateFile:
         self._saved_revision: int | None = None
 
     def load_into(self, directory: Directory) -> None:
-        """Load the file when it exists; a missing file means a fresh site."""
+        """Load the file when it exists; a missing file means a fresh site. ValueError when unusable."""
         if not self.path.exists():
             return
-        with self.path.open("rb") as handle:
-            directory.load(json.load(handle))
+        try:
+            with self.path.open("rb") as handle:
+                directory.load(json.load(handle))
+        except (ValueError, ApiError) as exc:
+            raise ValueError(f"cannot load the state file {self.path}: {exc}") from exc
         self._saved_revision = directory.revision
 
     def save(self, directory: Directory) -> None:

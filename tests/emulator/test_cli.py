@@ -68,3 +68,18 @@ def test_the_cli_serves_the_options_it_is_given(tmp_path: Path) -> None:
     assert process.returncode in (0, -signal.SIGTERM), output
     # Written at shutdown: the periodic write (every 2 s) has not come yet.
     assert "eng" in json.loads(state.read_text())["groups"]
+
+
+def test_the_cli_refuses_a_bad_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"users": [{"username": "a"}, {"username": "A"}]}')
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox.confluence", "--port", str(free_port()), "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 2
+    assert f"cannot load the state file {state}: Invalid state: duplicate usernames" in done.stderr

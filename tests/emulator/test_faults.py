@@ -159,6 +159,8 @@ def test_faults_can_be_turned_on_mid_run(confluence: EmulatorServer, admin: Clie
         [{"unknown": 1}],
         "not json",
         [{"error_rate": 0.5, "statuses": []}],
+        [{"burst_429": {"length": 2}}],
+        ["not a rule"],
     ],
 )
 def test_a_bad_fault_spec_is_400(confluence: EmulatorServer, spec: object) -> None:
