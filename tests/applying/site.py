@@ -11,12 +11,21 @@ from confluence_provisioning.planning import Plan, plan
 from confluence_provisioning.settings import Settings
 
 from sandbox.confluence import EmulatorServer
+from tests.planning.states import State, desired
 
 # Real waits, kept short: tests exercise the retries, not the patience.
 FAST_RETRY = RetryPolicy(
     max_attempts=10, base_delay=0.005, max_delay=0.05, budget_seconds=60, retry_after_cap=0.05
 )
 OPEN_LIMITS = {"max_users_disabled_or_deleted": 1000, "max_users_disabled_or_deleted_percent": 100}
+
+
+def people(count: int, teams: int) -> State:
+    """``count`` users, each in one team and every other one in a second team."""
+    users = [(f"user{i:03d}", f"User {i}", f"user{i:03d}@example.org", True) for i in range(count)]
+    memberships = [(f"team{i % teams}", name, False) for i, (name, *_) in enumerate(users)]
+    memberships += [(f"team{(i + 1) % teams}", name, False) for i, (name, *_) in enumerate(users) if i % 2]
+    return desired(users, [(f"team{g}", True, True) for g in range(teams)], memberships)
 
 
 def connect(server: EmulatorServer, **options: Any) -> ConfluenceClient:

@@ -6,17 +6,7 @@ from confluence_provisioning.applying import apply
 from confluence_provisioning.planning import plan
 
 from sandbox.confluence import RateLimit
-from tests.applying.site import FAST_RETRY, connect, desired_state, settings, site_state, sync
-from tests.planning.states import desired
-
-
-def people(count: int, teams: int):
-    """``count`` users, each in one team and every other one in a second team."""
-    users = [(f"user{i:03d}", f"User {i}", f"user{i:03d}@example.org", True) for i in range(count)]
-    memberships = [(f"team{i % teams}", name, False) for i, (name, *_) in enumerate(users)]
-    memberships += [(f"team{(i + 1) % teams}", name, False) for i, (name, *_) in enumerate(users) if i % 2]
-    return desired(users, [(f"team{g}", True, True) for g in range(teams)], memberships)
-
+from tests.applying.site import FAST_RETRY, connect, desired_state, people, settings, site_state, sync
 
 WANT = people(40, 5)
 
