@@ -169,9 +169,9 @@ class FaultInjector:
         if rule.limit is not None and rule._count >= rule.limit:
             return Fault(latency)
         burst = rule.burst_429
-        if rule._burst_left:
+        if burst is not None and rule._burst_left:
             rule._burst_left -= 1
-            return self._counted(rule, Fault(latency, "burst_429", 429, burst.retry_after if burst else 1))
+            return self._counted(rule, Fault(latency, "burst_429", 429, burst.retry_after))
         draw = self._random.random()
         if draw < rule.drop_rate:
             return self._counted(rule, Fault(latency, "drop", after=rule.after))
