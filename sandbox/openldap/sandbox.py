@@ -65,11 +65,13 @@ class OpenLdapSandbox:
         password: str | None = None,
         anonymous_read: bool = False,
         extra_acls: Sequence[str] = (),
+        read_only: bool = False,
         startup_timeout: float = 10.0,
     ) -> None:
         """`ldif_files` are bulk-loaded before start and must include the suffix entry; with none,
         the suffix entry alone is created. `extra_acls` are olcAccess values ("to ... by ...")
-        checked before the defaults (authenticated users read all but passwords)."""
+        checked before the defaults (authenticated users read all but passwords). `read_only`
+        refuses every write, the root DN's included, with unwillingToPerform."""
         self._ldif_files = [Path(path) for path in ldif_files]
         self._requested_ports = (port, ldaps_port)
         self._tls = tls
@@ -83,6 +85,7 @@ class OpenLdapSandbox:
             tls=tls,
             anonymous_read=anonymous_read,
             extra_acls=tuple(extra_acls),
+            read_only=read_only,
         )
         self._reader_password = secrets.token_urlsafe(12)
         self._folder: Path | None = None

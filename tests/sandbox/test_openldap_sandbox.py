@@ -73,6 +73,11 @@ def test_memberof_follows_changes_made_after_start(ldap_server: LdapServerFactor
         assert connection.entries[0].member.values == [f"cn=nobody,{BASE}"]
 
 
+def test_the_shared_example_refuses_writes(ldap_example: OpenLdapSandbox) -> None:
+    with pytest.raises(SandboxError, match="unwilling to perform"):
+        ldap_example.add_ldif(_person("intruder"))
+
+
 def test_a_locked_account_cannot_bind_and_shows_its_lock(ldap_example: OpenLdapSandbox) -> None:
     locked = f"uid=fmeyer,ou=people,{BASE}"
     with pytest.raises(ldap3.core.exceptions.LDAPInvalidCredentialsResult):
