@@ -665,9 +665,23 @@ def _index_lines(
             lines[here] = key_node.start_mark.line + 1
             _index_lines(value_node, here, lines, mistakes)
     elif isinstance(node, yaml.SequenceNode):
+        if _split_dns(node):
+            mistakes.append(
+                (
+                    path,
+                    f"the DN in [...] is split at its commas into {len(node.value)} entries",
+                    "write one DN per '- ' line, or quote it: ['ou=people,dc=example,dc=com']",
+                )
+            )
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
             _index_lines(item, (*path, index), lines, mistakes)
+
+
+def _split_dns(node: yaml.SequenceNode) -> bool:
+    """``[ou=people,dc=example,dc=com]``: YAML reads three RDNs, and ``dc=com`` takes everyone in."""
+    plain = [item for item in node.value if isinstance(item, yaml.ScalarNode) and item.style is None]
+    return bool(node.flow_style) and len(plain) > 1 and all("=" in item.value for item in plain)
 
 
 def _validate_repairing(data: dict[str, Any]) -> tuple[Settings, list[tuple[Place, str, str]], list[Place]]:

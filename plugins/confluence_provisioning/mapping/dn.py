@@ -57,6 +57,12 @@ def _key_or_none(dn: str) -> str | None:
         return None
 
 
+def parent_key(key: str) -> str | None:
+    """The key of the entry one level up (None for a top entry)."""
+    _, separator, parent = key.partition(_RDN_SEPARATOR)
+    return parent if separator else None
+
+
 def in_subtree(keys: pd.Series, base_key: str) -> pd.Series:
     """Which DN keys lie in the subtree rooted at ``base_key`` (the base entry included)."""
     return keys.eq(base_key) | keys.str.endswith(_RDN_SEPARATOR + base_key)

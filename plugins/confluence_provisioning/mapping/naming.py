@@ -88,9 +88,10 @@ def username_problem(name: str | None) -> str | None:
         problems.append("is not lower case (set users.username.lowercase: true)")
     if any(char.isspace() for char in name):
         problems.append("contains whitespace")
-    forbidden = "".join(char for char in FORBIDDEN_IN_USERNAME if char in name)
+    forbidden = [char for char in FORBIDDEN_IN_USERNAME if char in name]
     if forbidden:
-        problems.append(f"contains {' '.join(forbidden)}")
+        kind = "a forbidden character" if len(forbidden) == 1 else "forbidden characters"
+        problems.append(f"contains {kind} ({' '.join(forbidden)})")
     if not problems:
         return None
     return f"its username {name!r} {' and '.join(problems)}, which Confluence does not allow"
