@@ -75,9 +75,6 @@ class Directory:
     users: list[User]
     groups: list[Group]
 
-    def user(self, uid: str, ou: str = PEOPLE) -> User:
-        return next(u for u in self.users if u.uid == uid and u.ou == ou)
-
     def group(self, cn: str) -> Group:
         return next(g for g in self.groups if g.cn == cn)
 
@@ -130,10 +127,12 @@ def _ordinary_employees() -> list[User]:
     index = 0
     for department, size in DEPARTMENTS.items():
         for _ in range(size):
-            # Walk the name lists with co-prime steps: every pair differs, no randomness.
+            # Walk the name lists with different steps: varied names, no randomness.
             given, sn = FIRST[(index * 7) % len(FIRST)], LAST[(index * 11 + index // len(LAST)) % len(LAST)]
-            uid = f"{given[0]}{sn}".lower()
-            uid = uid if uid not in taken else f"{uid}{sum(u.startswith(uid) for u in taken) + 1}"
+            base = uid = f"{given[0]}{sn}".lower()
+            number = 2
+            while uid in taken:  # Alice and Aaron Brooks: abrooks, abrooks2
+                uid, number = f"{base}{number}", number + 1
             taken.add(uid)
             users.append(User(uid, given, sn, posix_id=10000 + index, department=department))
             index += 1

@@ -103,6 +103,23 @@ def test_size_limit_ends_a_paged_search_with_size_limit_exceeded(ldap_server: Ld
         assert connection.result["description"] == "success"
 
 
+@pytest.mark.parametrize("anonymous_read", [False, True])
+def test_anonymous_reads_only_when_asked(ldap_server: LdapServerFactory, anonymous_read: bool) -> None:
+    ldap = ldap_server(anonymous_read=anonymous_read)
+    with ldap3.Connection(ldap.uri, auto_bind=True) as connection:
+        connection.search(BASE, "(uid=JSmith)")
+        assert bool(connection.entries) is anonymous_read
+
+
+def test_extra_acls_come_before_the_defaults(ldap_server: LdapServerFactory) -> None:
+    endpoint = ldap_server(extra_acls=[f'to dn.subtree="ou=service,{BASE}" by users none']).endpoint
+    with _connect(endpoint.uri, endpoint.reader_dn, endpoint.reader_password) as connection:
+        connection.search(BASE, "(uid=svc-*)")
+        assert connection.entries == []
+        connection.search(BASE, "(uid=JSmith)")
+        assert connection.entries
+
+
 def test_tls_serves_ldaps_and_starttls_with_the_given_ca(
     ldap_server: LdapServerFactory, ldap_tls_files: TlsFiles
 ) -> None:
