@@ -23,6 +23,16 @@ MAX_PAGE_SIZE = 1000
 EXTRAS = ("use_ssl", "start_tls", "ca_cert", "verify", "connect_timeout", "receive_timeout", "page_size")
 
 
+# How the extraction expects an ldap3 connection to behave (tests build mock connections with it too).
+READING: dict[str, bool] = {
+    "read_only": True,
+    "raise_exceptions": False,  # every result code is checked where it arrives
+    "auto_referrals": False,  # a referral is a read we did not finish, never a silent detour
+    "auto_range": False,  # ranged values are fetched by ranges.py, which checks each step
+    "return_empty_attributes": False,
+}
+
+
 @dataclass(frozen=True)
 class LdapOptions:
     """The fields of one Airflow LDAP connection, checked. The password never shows in a repr."""
@@ -116,12 +126,8 @@ def open_connection(options: LdapOptions) -> ldap3.Connection:
         user=options.bind_dn,
         password=options.password,
         authentication=ldap3.SIMPLE if options.bind_dn else ldap3.ANONYMOUS,
-        read_only=True,
-        raise_exceptions=False,  # every result code is checked where it arrives
-        auto_referrals=False,  # a referral is a read we did not finish, never a silent detour
-        auto_range=False,  # ranged values are fetched by ranges.py, which checks each step
-        return_empty_attributes=False,
         receive_timeout=options.receive_timeout,
+        **READING,
     )
     fields = f"check host, port and the use_ssl extra of Airflow connection {options.conn_id!r}"
     try:
