@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from confluence_provisioning.planning import GuardError, plan
 from confluence_provisioning.settings import Settings
@@ -140,3 +142,11 @@ def test_too_many_group_deletions_and_all_broken_guards_listed():
         f"To allow it, raise that limit in the rules file or {OVERRIDE}",
     ]
     assert str(caught.value).startswith("the plan breaks 2 safety guards; nothing was applied:\n- 1 users")
+
+
+def test_a_guard_error_survives_pickling():
+    with pytest.raises(GuardError) as caught:
+        plan(desired(), site(3), Settings())
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert str(copy) == str(caught.value)
+    assert copy.plan.operations == caught.value.plan.operations

@@ -30,6 +30,10 @@ class GuardError(Exception):
             f"nothing was applied:\n{listed}"
         )
 
+    def __reduce__(self) -> tuple[type[GuardError], tuple[list[str], Plan]]:
+        # rebuilt from its parts, so it survives pickling (process pools, Airflow's executors)
+        return GuardError, (self.violations, self.plan)
+
 
 def check_guards(plan: Plan, inputs: Inputs, limits: Limits, *, allow_over_limits: bool) -> None:
     """Raise GuardError listing every broken guard (not just the first)."""
