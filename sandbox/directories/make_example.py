@@ -664,6 +664,26 @@ def iter_readme_rows(directory: Directory) -> Iterator[str]:
         yield "| " + " | ".join(cells) + " |"
 
 
+def iter_small_groups(directory: Directory, most: int = 15) -> Iterator[str]:
+    """The members of each group with at most `most` of them, named the way a reader finds them."""
+    users = {canonical_dn(u.dn): u for u in directory.users}
+    groups = {canonical_dn(g.dn): g for g in directory.groups}
+
+    def name(member: str) -> str:
+        if canonical_dn(member) in users:
+            user = users[canonical_dn(member)]
+            return f"`{user.uid}`" + (" (ou=service)" if user.ou == SERVICE else "")
+        if canonical_dn(member) in groups:
+            return f"group `{groups[canonical_dn(member)].cn}`"
+        return f"`{member}` (no such entry)"
+
+    for group in directory.groups:
+        if len(group.members) <= most:
+            named = group.members if group.kind == "posixGroup" else [name(m) for m in group.members]
+            listed = ", ".join(f"`{m}`" for m in named) if group.kind == "posixGroup" else ", ".join(named)
+            yield f"- `{group.cn}`: {listed or '(none)'}"
+
+
 def render_readme(directory: Directory) -> str:
     users = directory.users
     employees = [u for u in users if u.ou == PEOPLE]
@@ -689,6 +709,7 @@ def render_readme(directory: Directory) -> str:
         counts="\n".join(f"| {what} | {count} |" for what, count in counts.items()),
         locked=", ".join(f"`{u.uid}` ({u.locked})" for u in locked),
         groups="\n".join(iter_readme_rows(directory)),
+        small_groups="\n".join(iter_small_groups(directory)),
         cases="\n".join(cases),
         passwords=", ".join(f"`{u.dn}` (`{u.password}`)" for u in users if u.password),
     )
@@ -755,6 +776,11 @@ uid (case-sensitive, as written).
 | group | class | people | nested | service | other | flattened |
 | --- | --- | --- | --- | --- | --- | --- |
 {groups}
+
+Groups with at most 15 direct members, member by member (posixGroup:
+the memberUid values as written):
+
+{small_groups}
 
 ## Hard cases, entry by entry
 
