@@ -112,3 +112,15 @@ def test_applying_a_finished_plan_again_changes_nothing(confluence):
         "add_membership": {"applied": 6},  # PUT of a membership is idempotent: 204 again
     }
     assert site_state(confluence) == before
+
+
+def test_where_emails_are_hidden_a_rename_keeps_the_email(confluence):
+    confluence.emulator.update_settings({"show_emails": False})
+    confluence.directory.create_user("alice", "Alice A.", "alice@elsewhere.example.org", "pw")
+    want = desired([("alice", "Alice Adams", "alice@example.org", True)])
+
+    run = sync(confluence, want, settings())
+
+    assert run.plan.email_source == "none"
+    assert run.result.counts() == {"update_user": {"applied": 1}}
+    assert site_state(confluence)["users"] == {"alice": ("Alice Adams", "alice@elsewhere.example.org", True)}

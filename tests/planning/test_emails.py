@@ -33,6 +33,7 @@ def test_hidden_emails_are_compared_with_what_was_last_pushed():
     assert result.operations[0].reason == (
         "rule scope:all: email 'alice@old.example.org' -> 'alice@new.example.org'"
     )
+    assert result.operations[0].payload == {"full_name": None, "email": "alice@new.example.org"}
     assert result.notes == (
         "Confluence hides emails: email changes are compared with the emails this sync last pushed",
         "1 Confluence users have no pushed email on record: their emails are not compared",
@@ -59,3 +60,13 @@ def test_visible_emails_win_over_the_ledger():
     result = plan(WANT, have, Settings(), ledger=LEDGER)
     assert result.email_source == "confluence"
     assert rows(result) == [("update_user", "bob", None)]
+
+
+def test_a_name_change_leaves_a_hidden_email_alone():
+    have = current(
+        [("alice", "Alice Old", None, True), ("bob", "Bob", None, True), ("carol", "Carol", None, True)]
+    )
+    result = plan(WANT, have, Settings())
+    assert rows(result) == [("update_user", "alice", None)]
+    assert result.operations[0].payload == {"full_name": "Alice", "email": None}
+    assert result.operations[0].reason == "rule scope:all: display name 'Alice Old' -> 'Alice'"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from confluence_provisioning import frames
 from confluence_provisioning.plan.columns import isin
 from confluence_provisioning.plan.inputs import Inputs
 from confluence_provisioning.plan.operations import OperationKind, operations_frame
@@ -40,84 +39,55 @@ def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> User
     parts: list[pd.DataFrame] = []
 
     to_create = new[new["active"]]
-    if _allowed(switches.create, to_create, "created", "create", notes):
+    created = _allowed(switches.create, to_create, "created", "create", notes)
+    if created:
+        reason = _idp_reason(to_create, "is in scope and not in Confluence")
         parts.append(
             operations_frame(
-                OperationKind.create_user,
-                to_create["username"],
-                "rule "
-                + to_create["rule"]
-                + ": IdP user "
-                + to_create["idp"]
-                + " is in scope and not in Confluence",
-                payloads=_profiles(to_create),
+                OperationKind.create_user, to_create["username"], reason, payloads=_profiles(to_create)
             )
         )
-    created = frozenset(to_create["username"]) if switches.create else frozenset()
 
     to_reenable = both[both["active"] & ~both["active_now"]]
     reenabled = _allowed(switches.reenable, to_reenable, "re-enabled", "reenable", notes)
     if reenabled:
-        parts.append(
-            operations_frame(
-                OperationKind.reenable_user,
-                to_reenable["username"],
-                "rule "
-                + to_reenable["rule"]
-                + ": IdP user "
-                + to_reenable["idp"]
-                + " is active and the Confluence account is disabled",
-            )
-        )
+        reason = _idp_reason(to_reenable, "is active and the Confluence account is disabled")
+        parts.append(operations_frame(OperationKind.reenable_user, to_reenable["username"], reason))
 
-    to_update = both[both["active"]]
-    changes = _changes(to_update)
-    to_update = to_update[changes.str.len() > 0]
-    if _allowed(switches.update, to_update, "updated", "update", notes):
+    drift = _drift(both[both["active"]])
+    if _allowed(switches.update, drift, "updated", "update", notes):
         parts.append(
             operations_frame(
                 OperationKind.update_user,
-                to_update["username"],
-                "rule " + to_update["rule"] + ": " + changes[changes.str.len() > 0],
-                payloads=_profiles(to_update),
+                drift["username"],
+                "rule " + drift["rule"] + ": " + drift["changes"],
+                payloads=_changed_fields(drift),
             )
         )
 
     to_disable = both[~both["active"] & both["active_now"]]
     if _allowed(switches.disable, to_disable, "disabled", "disable", notes):
-        parts.append(
-            operations_frame(
-                OperationKind.disable_user,
-                to_disable["username"],
-                "rule " + to_disable["rule"] + ": IdP user " + to_disable["idp"] + " is disabled",
-            )
-        )
+        reason = _idp_reason(to_disable, "is disabled")
+        parts.append(operations_frame(OperationKind.disable_user, to_disable["username"], reason))
 
     action = _out_of_scope_action(rules, notes)
-    if action is OutOfScopeAction.delete:
-        out = gone
-        parts.append(
-            operations_frame(OperationKind.delete_user, out["username"], _out_of_scope_reason(out, "delete"))
-        )
-    elif action is OutOfScopeAction.disable:
-        out = gone[gone["active"]]
-        parts.append(
-            operations_frame(
-                OperationKind.disable_user, out["username"], _out_of_scope_reason(out, "disable")
-            )
-        )
-    else:
-        out = gone.iloc[0:0]
+    leaving = gone if action is OutOfScopeAction.delete else gone[gone["active"]]
+    if action is not OutOfScopeAction.keep:
+        kind = OperationKind.delete_user if action is OutOfScopeAction.delete else OperationKind.disable_user
+        reason = f"no rule puts this Confluence user in scope (users.out_of_scope: {action.value})"
+        parts.append(operations_frame(kind, leaving["username"], [reason] * len(leaving)))
+    staying = gone if action is OutOfScopeAction.keep else gone.iloc[0:0]
 
     # Memberships change only for accounts that are active after this plan and that the
     # IdP does not report disabled: a disabled account keeps its groups for a re-enable.
     stays_active = both["active"] & (both["active_now"] | reenabled)
+    new_users = frozenset(to_create["username"]) if created else frozenset()
     membership_users = (
-        created
+        new_users
         | frozenset(both.loc[stays_active, "username"])
-        | frozenset(gone.loc[gone["active"] & ~isin(gone["username"], out["username"]), "username"])
+        | frozenset(staying.loc[staying["active"], "username"])
     )
-    return UserPlan(parts, created, membership_users, notes)
+    return UserPlan(parts, new_users, membership_users, notes)
 
 
 def _idp_name(users: pd.DataFrame) -> pd.Series:
@@ -126,29 +96,40 @@ def _idp_name(users: pd.DataFrame) -> pd.Series:
     return dn.fillna(users["source_id"]).fillna("(unknown)")
 
 
+def _idp_reason(users: pd.DataFrame, fact: str) -> pd.Series:
+    """``rule R: IdP user uid=alice,... <fact>``."""
+    return "rule " + users["rule"] + ": IdP user " + users["idp"] + " " + fact
+
+
 def _profiles(users: pd.DataFrame) -> Iterable[dict[str, str | None]]:
-    """The full profile Confluence takes on create and update (its update sets both fields)."""
+    """What a new account is made with."""
     for name, email in zip(users["display_name"], users["email"], strict=True):
         yield {"full_name": name, "email": None if pd.isna(email) else email}
 
 
-def _changes(both: pd.DataFrame) -> pd.Series:
-    """Per user, what differs (``display name 'A' -> 'B'; email 'x' -> 'y'``), or ''."""
-    name_differs = (both["display_name"] != both["display_name_now"]).fillna(False)
-    known, wanted = both["known_email"], both["email"]
+def _changed_fields(drift: pd.DataFrame) -> Iterable[dict[str, str | None]]:
+    """Only what changes (None: left as it is), so an email nobody can see is never overwritten blindly."""
+    rows = zip(
+        drift["display_name"], drift["email"], drift["name_differs"], drift["email_differs"], strict=True
+    )
+    for name, email, name_differs, email_differs in rows:
+        yield {"full_name": name if name_differs else None, "email": email if email_differs else None}
+
+
+def _drift(users: pd.DataFrame) -> pd.DataFrame:
+    """The users whose display name or (known) email differs, with ``changes`` saying how."""
+    name_differs = (users["display_name"] != users["display_name_now"]).fillna(False)
+    known, wanted = users["known_email"], users["email"]
     email_differs = (known.str.lower() != wanted.str.lower()).fillna(False)
     name_text = (
-        "display name '"
-        + both["display_name_now"].fillna("")
-        + "' -> '"
-        + both["display_name"].fillna("")
-        + "'"
+        "display name '" + users["display_name_now"].fillna("") + "' -> '" + users["display_name"] + "'"
     )
     email_text = "email '" + known.fillna("") + "' -> '" + wanted.fillna("") + "'"
-    name_part = name_text.where(name_differs, "")
-    email_part = email_text.where(email_differs, "")
-    joiner = pd.Series("", index=both.index, dtype=frames.STRING).where(~(name_differs & email_differs), "; ")
-    return (name_part + joiner + email_part).astype(frames.STRING)
+    both = name_differs & email_differs
+    changes = name_text.where(name_differs, "") + pd.Series("; ", index=users.index).where(both, "")
+    changes = changes + email_text.where(email_differs, "")
+    drifted = users.assign(changes=changes, name_differs=name_differs, email_differs=email_differs)
+    return drifted[name_differs | email_differs]
 
 
 def _allowed(switch: bool, users: pd.DataFrame, done: str, key: str, notes: list[str]) -> bool:
@@ -174,11 +155,3 @@ def _out_of_scope_action(rules: UserRules, notes: list[str]) -> OutOfScopeAction
         notes.append("users.operations.disable is false: out-of-scope users are left as they are")
         action = OutOfScopeAction.keep
     return action
-
-
-def _out_of_scope_reason(users: pd.DataFrame, action: str) -> pd.Series:
-    return pd.Series(
-        f"no rule puts this Confluence user in scope (users.out_of_scope: {action})",
-        index=users.index,
-        dtype=frames.STRING,
-    )
