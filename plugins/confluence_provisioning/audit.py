@@ -240,6 +240,12 @@ class AuditStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def upgrade(self) -> None:
         """Create missing tables and add missing (nullable) columns, then record the schema version."""
         with self.engine.begin() as conn:

@@ -65,6 +65,7 @@ class ReportData:
     results: pd.DataFrame  # apply result rows (audit.OPERATIONS), a ``reason`` column when known
     rejects: pd.DataFrame  # frames.REJECTS
     guards: Sequence[GuardRow] = ()
+    violations: Sequence[str] = ()  # the guards the plan broke, in the planner's words
     notes: Sequence[str] = ()
     error: str | None = None
     sources: dict[str, int] = field(default_factory=dict)  # e.g. {"directory users": 120}
@@ -122,6 +123,7 @@ def summary(data: ReportData) -> dict[str, Any]:
         "rejects": len(data.rejects),
         "sources": data.sources,
         "guards": [asdict(row) for row in data.guards],
+        "violations": list(data.violations),
         "notes": list(data.notes),
         "error": data.error,
     }

@@ -1,0 +1,176 @@
+"""
+### Confluence provisioning
+
+Keeps Confluence Data Center users and groups in step with the LDAP directory.
+
+Every night (and whenever you press **Trigger**) this DAG
+
+1. reads users and groups from LDAP (`extract_idp`) and from Confluence (`extract_confluence`), in parallel;
+2. turns the directory into the users, groups and memberships Confluence should have, using a
+   rules file from `include/mapping_rules/` (`map_rules`);
+3. plans the difference and checks the safety guards (`plan`): a plan that would disable,
+   delete or remove too much **fails here, before anything is written**, and says what it
+   would have done and how to allow it;
+4. applies the plan in stages: groups, then users, memberships added, memberships removed,
+   users disabled and deletions last (`apply.*`, mapped over chunks, limited by the
+   `confluence_api` pool);
+5. records the run in the audit history and writes an HTML/CSV/JSON report into the run
+   folder (`report`; its log says where), and on success updates the `confluence_directory`
+   asset so other DAGs can run after a sync.
+
+#### Triggering by hand
+
+Use **Trigger DAG w/ config**:
+
+- **Dry run**: plan and report, send nothing to Confluence.
+- **Rules file**: which rules in `include/mapping_rules/` to use.
+- **Allow over limits**: pass the count guards once, e.g. after a planned reorganisation.
+- **Only these users**: sync just these Confluence usernames (one per line) and their
+  memberships: try one account before a full run.
+
+History: `confluence-provisioning history` on a worker, or the audit database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task, task_group
+from confluence_provisioning.pipeline import tasks
+from confluence_provisioning.pipeline.context import RunContext
+from confluence_provisioning.pipeline.dag_config import dag_config
+
+CONFIG = dag_config(Path(__file__).resolve().parents[1] / "include" / "mapping_rules")
+POOL = "confluence_api"
+CONFLUENCE_DIRECTORY = Asset(
+    name="confluence_directory", uri="confluence://directory/users-and-groups", group="confluence"
+)
+# the tasks that talk to LDAP, Confluence or storage; planning is pure and is never retried
+IO_RETRIES: dict[str, Any] = {
+    "retries": CONFIG.retries,
+    "retry_delay": CONFIG.retry_delay,
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+}
+# Confluence usernames: no whitespace and none of \ , + < > ' "
+USERNAME_PATTERN = "^[^\\s\\\\,+<>'\"]+$"
+
+
+def _run() -> RunContext:
+    return RunContext.from_task_context(get_current_context(), CONFIG.rules_dir)
+
+
+def _record_failure(context: Any) -> None:
+    tasks.record_failure(context, CONFIG.rules_dir)
+
+
+@dag(
+    dag_id="confluence_provisioning",
+    schedule=CONFIG.schedule,
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
+    tags=["confluence", "ldap", "provisioning"],
+    doc_md=__doc__,
+    default_args={"owner": "platform", "retries": 0, "on_failure_callback": _record_failure},
+    params={
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Read both sides and plan, but send nothing to Confluence; "
+            "the report lists what would have been done.",
+        ),
+        "rules_file": Param(
+            CONFIG.rules_files[0],
+            type="string",
+            enum=CONFIG.rules_files,
+            title="Rules file",
+            description="The mapping rules to sync with (a file of include/mapping_rules/).",
+        ),
+        "allow_over_limits": Param(
+            False,
+            type="boolean",
+            title="Allow over limits (this run only)",
+            description="Let this one run pass the limits on disabled/deleted users, removed "
+            "memberships and deleted groups. Protected users and groups stay untouched, and "
+            "emptying a group still needs limits.allow_emptying_groups in the rules file.",
+        ),
+        "only_users": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": USERNAME_PATTERN},
+            uniqueItems=True,
+            title="Only these users",
+            description="Confluence usernames, one per line: sync just these users and their "
+            "memberships (test one account before a full run). Empty: everyone.",
+        ),
+    },
+)
+def confluence_provisioning() -> None:
+    @task(execution_timeout=timedelta(minutes=30), **IO_RETRIES)
+    def extract_idp() -> dict[str, Any]:
+        return tasks.extract_idp(_run())
+
+    @task(execution_timeout=timedelta(minutes=30), **IO_RETRIES)
+    def extract_confluence() -> dict[str, Any]:
+        return tasks.extract_confluence(_run())
+
+    @task(execution_timeout=timedelta(minutes=30))
+    def map_rules(idp: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
+        return tasks.map_rules(_run(), idp, confluence)
+
+    @task(execution_timeout=timedelta(minutes=30))
+    def plan(desired: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
+        return tasks.plan(_run(), desired, confluence)
+
+    @task(execution_timeout=timedelta(minutes=5))
+    def chunks(planned: dict[str, Any], stage: str) -> list[str]:
+        return tasks.stage_chunks(planned, stage)
+
+    @task(
+        pool=POOL, execution_timeout=timedelta(hours=1), map_index_template="{{ chunk_name }}", **IO_RETRIES
+    )
+    def apply_chunk(chunk: str) -> dict[str, Any]:
+        get_current_context()["chunk_name"] = tasks.chunk_name(chunk)  # type: ignore[typeddict-unknown-key]
+        return tasks.apply_chunk(_run(), chunk)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **IO_RETRIES)
+    def report() -> dict[str, Any]:
+        return tasks.report(_run())
+
+    @task(outlets=[CONFLUENCE_DIRECTORY])
+    def publish(summary: dict[str, Any]) -> None:
+        extra = tasks.asset_extra(_run(), summary)
+        get_current_context()["outlet_events"][CONFLUENCE_DIRECTORY].extra = extra
+
+    confluence = extract_confluence()
+    planned = plan(map_rules(extract_idp(), confluence), confluence)
+
+    @task_group(group_id="apply")
+    def apply() -> None:
+        """The plan's stages one after the other; each stage's chunks in parallel (pool confluence_api).
+
+        Airflow maps only over a task's return value, so each stage has a small task
+        listing its chunks (and logging what the stage will do).
+        """
+        previous = None
+        for stage in tasks.STAGE_TASKS.values():
+            listed = chunks.override(task_id=f"{stage}_chunks")(planned, stage)
+            # a stage without operations is skipped; the next one still runs
+            applied = apply_chunk.override(
+                task_id=stage, trigger_rule=TriggerRule.NONE_FAILED if previous else TriggerRule.ALL_SUCCESS
+            ).expand(chunk=listed)
+            if previous is not None:
+                previous >> applied
+            previous = applied
+
+    summary = report()
+    apply() >> summary
+    publish(summary)
+
+
+confluence_provisioning()
