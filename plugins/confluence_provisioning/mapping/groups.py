@@ -95,15 +95,15 @@ def _manual(idp: pd.DataFrame, manual: ManualMapping) -> tuple[pd.DataFrame, pd.
         found = idp[idp["lname"].isin([name.lower() for name in mapping.idp_groups])]
         absent = [name for name in mapping.idp_groups if name.lower() not in set(found["lname"])]
         consequence = (
-            f"the others still feed {mapping.confluence_group!r}"
+            f"the others still feed '{mapping.confluence_group}'"
             if len(found)
-            else f"so {mapping.confluence_group!r} is left alone this run"
+            else f"so '{mapping.confluence_group}' is left alone this run"
         )
         missing += [
             _reject(
                 "",
                 name,
-                f"groups.manual.mappings[{index}] names IdP group {name!r}, which the "
+                f"groups.manual.mappings[{index}] names IdP group '{name}', which the "
                 f"directory does not have; {consequence}",
             )
             for name in absent
@@ -112,7 +112,7 @@ def _manual(idp: pd.DataFrame, manual: ManualMapping) -> tuple[pd.DataFrame, pd.
             found.assign(
                 group=mapping.confluence_group,
                 prune=not mapping.keep_existing_members,
-                rule="manual mapping from " + found["name"].map(repr),
+                rule="manual mapping from '" + found["name"] + "'",
                 precedence=MANUAL,
             )
         )
@@ -126,7 +126,7 @@ def _unmapped(unnamed: pd.DataFrame, manual: ManualMapping) -> pd.DataFrame:
             chosen.assign(
                 group=chosen["lname"],
                 prune=False,
-                rule="unmapped IdP group " + chosen["name"].map(repr),
+                rule="unmapped IdP group '" + chosen["name"] + "'",
                 precedence=UNMAPPED,
             )
         ]
@@ -174,7 +174,7 @@ def _on_the_fly(
     sources = kept.assign(
         group=target[~refused],
         prune=not on_the_fly.keep_existing_groups,
-        rule="on-the-fly from " + kept["name"].map(repr),
+        rule="on-the-fly from '" + kept["name"] + "'",
         precedence=ON_THE_FLY,
     )
     return _sources([sources]), rejects

@@ -38,8 +38,8 @@ def field_values(users: pd.DataFrame, rule: AttributeRule, column: str) -> pd.Se
     source = source_column(rule.attribute) if rule.attribute else column
     if source not in users.columns:
         raise ValueError(
-            f"the IdP users frame has no column {source!r}: "
-            f"add {rule.attribute!r} to directory.extra_attributes in the rules file"
+            f"the IdP users frame has no column '{source}': "
+            f"add '{rule.attribute}' to directory.extra_attributes in the rules file"
         )
     # the first value of a multi-valued attribute (the extraction joins values with newlines)
     values = users[source].astype(frames.STRING).str.replace("(?s)\n.*", "", regex=True)
@@ -82,7 +82,7 @@ def username_problem(name: str | None) -> str | None:
     if name is None or not name.strip():
         return "its username is blank"
     if name == RESERVED_NAME:
-        return f"its username {name!r} is reserved by Confluence"
+        return f"its username '{name}' is reserved by Confluence"
     problems = []
     if name != name.lower():
         problems.append("is not lower case (set users.username.lowercase: true)")
@@ -94,12 +94,12 @@ def username_problem(name: str | None) -> str | None:
         problems.append(f"contains {kind} ({' '.join(forbidden)})")
     if not problems:
         return None
-    return f"its username {name!r} {' and '.join(problems)}, which Confluence does not allow"
+    return f"its username '{name}' {' and '.join(problems)}, which Confluence does not allow"
 
 
 def display_name_problem(name: str | None) -> str | None:
     if name is not None and name.strip().lower() == RESERVED_NAME:
-        return f"its display name {name!r} is reserved by Confluence"
+        return f"its display name '{name}' is reserved by Confluence"
     return None
 
 
@@ -107,7 +107,7 @@ def email_problem(email: str | None) -> str | None:
     if email is None or not email.strip():
         return "it has no email address, and Confluence requires one"
     if not _EMAIL.search(email):
-        return f"its email {email!r} is not a valid address"
+        return f"its email '{email}' is not a valid address"
     return None
 
 

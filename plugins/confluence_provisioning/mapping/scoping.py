@@ -52,10 +52,10 @@ def _first_match(
     if scope.dn_subtrees:
         keys = dn_keys(users["dn"])
         for subtree in scope.dn_subtrees:
-            label = f"{word} dn_subtree {subtree!r}"
+            label = f"{word} dn_subtree '{subtree}'"
             found = found.mask(found.isna() & in_subtree(keys, dn_key(subtree)).fillna(False), label)
     for attribute, pattern in scope.attributes.items():
-        label = f"{word} attribute {attribute} ~ {pattern!r}"
+        label = f"{word} attribute {attribute} ~ '{pattern}'"
         found = found.mask(found.isna() & _attribute_matches(users, attribute, pattern), label)
     return found
 
@@ -68,7 +68,7 @@ def _by_group(
     for position, name in enumerate(names):
         if name.lower() not in positions:
             positions[name.lower()] = position
-            labels[position] = f"{word} group {name!r}"  # the spelling the admin wrote
+            labels[position] = f"{word} group '{name}'"  # the spelling the admin wrote
     wanted = groups.loc[groups["name"].str.lower().isin(positions), ["id", "name"]]
     wanted = wanted.assign(position=wanted["name"].str.lower().map(positions))
     hits = memberships[["group_id", "user_id"]].merge(wanted, left_on="group_id", right_on="id")
@@ -80,8 +80,8 @@ def _attribute_matches(users: pd.DataFrame, attribute: str, pattern: str) -> pd.
     column = source_column(attribute)
     if column not in users.columns:
         raise ValueError(
-            f"the IdP users frame has no column {column!r}: "
-            f"add {attribute!r} to directory.extra_attributes in the rules file"
+            f"the IdP users frame has no column '{column}': "
+            f"add '{attribute}' to directory.extra_attributes in the rules file"
         )
     # each value of a multi-valued attribute on its own line: (?m) anchors ^ and $ at every line
     return search_all(users[column], compile_pattern(f"(?m:{pattern})"))

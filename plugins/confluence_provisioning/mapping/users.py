@@ -105,6 +105,6 @@ def _collisions(named: pd.DataFrame, keys: pd.Series, usable: pd.Series, field: 
     for key, rows in shared.groupby(shared, sort=True).groups.items():
         dns = named.loc[rows, "source_dn"]
         for row in rows:
-            others = ", ".join(repr(dn) for dn in sorted(dns.drop(row)))
-            reasons[row] = f"its {field} {key!r} is also the {field} of {others}; nobody is merged"
+            others = ", ".join(f"'{dn}'" for dn in sorted(dns.drop(row)))
+            reasons[row] = f"its {field} '{key}' is also the {field} of {others}; nobody is merged"
     return reasons

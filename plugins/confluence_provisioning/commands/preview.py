@@ -1,0 +1,110 @@
+"""``confluence-provisioning preview --rules FILE [--ldif FILE]``: what the rules make of a directory.
+
+Reads the directory (the rules' LDAP connection, or an LDIF file without any
+server), applies the mapping rules and prints the Confluence users, groups and
+memberships they produce, and every entry left out with its reason, so an
+admin sees the effect of a rule before any run. Nothing is written anywhere.
+Exit status: 0 when it printed, 1 when the directory could not be read, 2
+when the rules file is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.idp.errors import IdpReadError
+from confluence_provisioning.idp.reading import read_directory
+from confluence_provisioning.idp.snapshot import IdpSnapshot
+from confluence_provisioning.ldif_source import LdifError, ldif_snapshot
+from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.settings import RulesError, load_settings
+
+WIDTH = 110
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, metavar="FILE", required=True, help="the rules file (YAML)")
+    parser.add_argument(
+        "--ldif",
+        type=Path,
+        metavar="FILE",
+        help="read the directory from this LDIF export instead of the rules' LDAP connection",
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    try:
+        settings = load_settings(args.rules)
+    except (RulesError, OSError) as error:
+        print(f"preview: the rules file cannot be used:\n{error}", file=err)
+        return 2
+    try:
+        if args.ldif is not None:
+            source = str(args.ldif)
+            snapshot = ldif_snapshot(args.ldif, settings.directory)
+        else:
+            source = f"LDAP connection {settings.directory.connection_id!r}"
+            snapshot = read_directory(settings.directory)
+    except (IdpReadError, LdifError, OSError) as error:
+        print(f"preview: the directory cannot be read: {error}", file=err)
+        return 1
+    print(report(snapshot, map_rules(snapshot, settings), source), file=out)
+    return 0
+
+
+def report(snapshot: IdpSnapshot, result: MappingResult, source: str) -> str:
+    """The preview as text: what was read, then users, groups, memberships and what was left out."""
+    users, groups, memberships = result.users, result.groups, result.memberships
+    rejects = pd.concat([snapshot.rejects, result.rejects]).sort_values(list(frames.REJECTS))
+    members = memberships.groupby("group")["username"].agg(list)
+    lines = [
+        f"Read {len(snapshot.users)} users, {len(snapshot.groups)} groups and "
+        f"{len(snapshot.memberships)} memberships from {source}.",
+        "",
+        f"Confluence users ({len(users)}, {int((~users['active']).sum())} disabled):",
+        _table(
+            users.assign(active=users["active"].map({True: "yes", False: "no"})),
+            ["username", "display_name", "email", "active", "rule"],
+        ),
+        "",
+        f"Confluence groups ({len(groups)}):",
+        _table(
+            groups.assign(
+                members=groups["name"].map(members.map(len)).fillna(0).astype(int),
+                prune=groups["prune_members"].map({True: "removes others", False: "adds only"}),
+            ),
+            ["name", "members", "prune", "rule"],
+        ),
+        "",
+        f"Group memberships ({len(memberships)}; * = only when the sync creates the user):",
+    ]
+    starred = memberships["username"] + memberships["new_users_only"].map({True: "*", False: ""})
+    for group, names in starred.groupby(memberships["group"], sort=True):
+        lines += textwrap.wrap(
+            ", ".join(names), WIDTH, initial_indent=f"  {group}: ", subsequent_indent=" " * 4
+        ) or [f"  {group}:"]
+    lines += ["", f"Left out ({len(rejects)}):"]
+    lines += [f"  {row.source} {row.kind} {row.dn or row.id}: {row.reason}" for row in rejects.itertuples()]
+    return "\n".join(lines)
+
+
+def _table(frame: pd.DataFrame, columns: list[str]) -> str:
+    """Left-aligned columns under their names, as an admin reads them."""
+    if frame.empty:
+        return "  (none)"
+    cells = [columns] + [
+        ["-" if pd.isna(value) else str(value) for value in row]
+        for row in frame[columns].itertuples(index=False)
+    ]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+    return "\n".join(
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
