@@ -1,34 +1,38 @@
-"""python -m bench.pipeline SPEC.json: one run of the pipeline, in-process, every phase timed.
+"""python -m bench.pipeline SPEC.json RESULT.json: one run of the DAG's task bodies, every phase timed.
 
-The runner starts this in a fresh process per scenario so that the peak
-resident memory it reports (``ru_maxrss``) is this run's alone. The phases are
-the DAG's tasks, called as the library functions they wrap, one after the
-other so each is timed alone: extract IdP, extract Confluence, map, plan,
-apply, report. The result is one JSON object on stdout; the plan is written as
-Parquet for the write floor.
+The runner starts this in a fresh process per scenario, so the peak resident
+memory it reports (``ru_maxrss``) is this run's alone. The phases are the DAG's
+tasks (``confluence_provisioning.pipeline.tasks``) called one after the other
+with a hand-made run context, so each is timed alone and no scheduler is
+involved: extract IdP, extract Confluence, map, plan, apply (every chunk of
+every stage, in stage order), report. They hand each other Parquet files in a
+run folder under AIRFLOW_HOME, and read their connections from
+``AIRFLOW_CONN_*`` variables, exactly as in the DAG. The result is written as
+one JSON object to RESULT.json; stdout and stderr carry the tasks' logs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
+import shutil
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
-from confluence_provisioning.idp.connecting import LdapOptions, open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
-from confluence_provisioning.idp.snapshot import extract
-from confluence_provisioning.mapping import map_rules
-from confluence_provisioning.planning import plan
-from confluence_provisioning.settings import Settings, load_settings
+from confluence_provisioning.idp.connecting import LdapOptions
+from confluence_provisioning.pipeline import tasks
+from confluence_provisioning.pipeline.context import RunContext, RunParams
+from confluence_provisioning.settings import load_settings
 
-from bench.floors.timing import stopwatch
+from bench.measure import Meter, process_age
 from bench.results import PHASES
+
+DAG_ID = "confluence_provisioning"
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ class PipelineSpec:
     confluence_url: str
     confluence_user: str
     confluence_password: str
-    rules: str
-    out: str  # folder for the plan and the report
+    rules: str  # a rules file; its folder is the run's rules folder
+    out: str  # the run's AIRFLOW_HOME: audit store and run folders, emptied first
+    watched: dict[str, int] = field(default_factory=dict)  # processes whose CPU time each phase reports
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -61,63 +66,85 @@ def ldap_options(spec: PipelineSpec) -> LdapOptions:
     )
 
 
-def confluence_client(spec: PipelineSpec, settings: Settings) -> ConfluenceClient:
-    """The client the DAG's hook would build from the rules' ``confluence`` section."""
-    return ConfluenceClient(
-        spec.confluence_url,
-        username=spec.confluence_user,
-        password=spec.confluence_password,
-        max_in_flight=settings.confluence.max_in_flight,
-        page_size=settings.confluence.page_size,
-        retry=RetryPolicy.from_settings(settings.confluence.retry),
-    )
+def connection_environment(spec: PipelineSpec, ldap_conn_id: str, confluence_conn_id: str) -> dict[str, str]:
+    """The ``AIRFLOW_CONN_*`` variables the rules' connections are read from, and AIRFLOW_HOME."""
+    parts = urlsplit(spec.ldap_uri)
+    ldap = {
+        "conn_type": "ldap",
+        "host": parts.hostname,
+        "port": parts.port,
+        "login": spec.ldap_bind_dn,
+        "password": spec.ldap_password,
+    }
+    confluence = {
+        "conn_type": "http",
+        "host": spec.confluence_url,
+        "login": spec.confluence_user,
+        "password": spec.confluence_password,
+    }
+    return {
+        f"AIRFLOW_CONN_{ldap_conn_id.upper()}": json.dumps(ldap),
+        f"AIRFLOW_CONN_{confluence_conn_id.upper()}": json.dumps(confluence),
+        "AIRFLOW_HOME": spec.out,
+    }
 
 
 def run(spec: PipelineSpec) -> dict[str, Any]:
-    settings = load_settings(spec.rules)
-    out = Path(spec.out)
-    out.mkdir(parents=True, exist_ok=True)
-    phases: dict[str, float] = {}
-    started = time.perf_counter()
-    with stopwatch(phases, "extract_idp"):
-        connection = open_connection(ldap_options(spec))
-        try:
-            idp = extract(connection, resolve_profile(settings.directory))
-        finally:
-            connection.unbind()
-    with confluence_client(spec, settings) as client:
-        with stopwatch(phases, "extract_confluence"):
-            current = client.snapshot()
-        with stopwatch(phases, "map"):
-            desired = map_rules(idp, settings)
-        with stopwatch(phases, "plan"):
-            the_plan = plan(desired, current, settings)
-        with stopwatch(phases, "apply"):
-            pass
-        with stopwatch(phases, "report"):
-            pass
-    total = time.perf_counter() - started
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    plan_file = out / "plan.parquet"
-    the_plan.to_frame().to_parquet(plan_file)
+    startup = process_age()  # the interpreter and the library's imports, which every task pays too
+    rules = Path(spec.rules)
+    shutil.rmtree(spec.out, ignore_errors=True)
+    Path(spec.out).mkdir(parents=True)
+    meter = Meter(spec.watched)
+    settings = load_settings(rules)
+    os.environ.update(
+        connection_environment(spec, settings.directory.connection_id, settings.confluence.connection_id)
+    )
+    now = datetime.now(UTC)
+    context = RunContext(
+        dag_id=DAG_ID,
+        dag_run_id=f"bench__{now:%Y%m%dT%H%M%S}",
+        run_after=now,
+        started_at=now,
+        rules_dir=rules.parent,
+        params=RunParams(rules_file=rules.name),
+    )
+    with meter.measure("extract_idp"):
+        idp = tasks.extract_idp(context)
+    with meter.measure("extract_confluence"):
+        confluence = tasks.extract_confluence(context)
+    with meter.measure("map"):
+        desired = tasks.map_rules(context, idp, confluence)
+    with meter.measure("plan"):
+        planned = tasks.plan(context, desired, confluence)
+    failed = 0
+    with meter.measure("apply"):
+        for stage_task in tasks.STAGE_TASKS.values():
+            for chunk in planned["chunks"][stage_task]:
+                counts = tasks.apply_chunk(context, chunk)["counts"]
+                failed += sum(by_status.get("failed", 0) for by_status in counts.values())
+    with meter.measure("report"):
+        tasks.report(context)
+    report = meter.report(PHASES)
     return {
-        "phases": {phase: round(phases[phase], 3) for phase in PHASES},
-        "total_seconds": round(total, 3),
-        "peak_rss_bytes": peak_rss,
-        "planned_operations": len(the_plan),
-        "plan": the_plan.summary(),
-        "plan_file": str(plan_file),
-        "idp_rejects": len(idp.rejects),
-        "mapping_rejects": len(desired.rejects),
+        "phases": {phase: values["seconds"] for phase, values in report.items()},
+        "cpu": {phase: values["cpu"] for phase, values in report.items()},
+        "total_seconds": round(sum(meter.seconds[phase] for phase in PHASES), 3),
+        "startup_seconds": round(startup, 3),
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "planned_operations": planned["operations"],
+        "plan": planned["summary"],
+        "plan_file": urlsplit(str(context.folder / "plan" / "plan.parquet")).path,
+        "failed_operations": failed,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m bench.pipeline SPEC.json", file=sys.stderr)
+    if len(args) != 2:
+        print("usage: python -m bench.pipeline SPEC.json RESULT.json", file=sys.stderr)
         return 2
-    print(json.dumps(run(PipelineSpec.read(Path(args[0])))))
+    result = run(PipelineSpec.read(Path(args[0])))
+    Path(args[1]).write_text(json.dumps(result), encoding="utf-8")
     return 0
 
 

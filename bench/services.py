@@ -36,6 +36,12 @@ class EmulatorProcess:
         self._http.trust_env = False
 
     @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the emulator is not running")
+        return self._process.pid
+
+    @property
     def site(self) -> Site:
         return Site(f"http://127.0.0.1:{self.port}", *ADMIN)
 

@@ -57,12 +57,18 @@ class _Names(msgspec.Struct):
     name: str | None = None
 
 
+class _Links(msgspec.Struct):
+    next: str | None = None
+
+
 class _Page(msgspec.Struct):
     results: list[msgspec.Raw]
+    links: _Links = msgspec.field(name="_links", default_factory=_Links)
 
 
 class _GroupPage(msgspec.Struct):
     results: list[_Names]
+    links: _Links = msgspec.field(name="_links", default_factory=_Links)
 
 
 _decode_page = msgspec.json.Decoder(_Page).decode
@@ -140,7 +146,11 @@ def stage_of(write: WriteRequest) -> str:
 
 
 class _Walker:
-    """Pages through one list by ``start``, stopping at the first empty page."""
+    """Pages through one list by ``start`` while the server says there is a next page.
+
+    It stops where the client does (no ``next``, or an empty page) so both send
+    the same requests.
+    """
 
     def __init__(self, http: requests.Session, base_url: str, page_size: int) -> None:
         self.http, self.base_url, self.page_size = http, base_url, page_size
@@ -158,15 +168,15 @@ class _Walker:
     def walk(self, path: str, params: dict[str, str] | None = None) -> int:
         seen = 0
         while True:
-            count = len(_decode_page(self._get(path, params or {}, seen)).results)
-            if not count:
+            page = _decode_page(self._get(path, params or {}, seen))
+            seen += len(page.results)
+            if not page.results or not page.links.next:
                 return seen
-            seen += count
 
     def group_names(self) -> list[str]:
         names: list[str] = []
         while True:
-            page = _decode_group_page(self._get("/rest/api/group", {}, len(names))).results
-            if not page:
+            page = _decode_group_page(self._get("/rest/api/group", {}, len(names)))
+            names += [group.name or "" for group in page.results]
+            if not page.results or not page.links.next:
                 return names
-            names += [group.name or "" for group in page]

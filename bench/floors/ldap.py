@@ -1,8 +1,9 @@
 """LDAP read floors: OpenLDAP's C ``ldapsearch`` and a bare ldap3 paged search, same searches.
 
-Both read every page of every search and throw the entries away: what is left is
-the cost of the server and of the wire format in that client, the least any
-extraction can pay.
+The searches are the extraction's own (``pipeline_searches``: same bases,
+filters, attributes and page size). Both floors read every page and throw the
+entries away: what is left is the cost of the server and of the wire format in
+that client, the least any extraction can pay.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ldap3
+from confluence_provisioning.idp.bases import search_bases
+from confluence_provisioning.idp.flavours import DirectoryProfile
+from confluence_provisioning.idp.groups import group_searches
+from confluence_provisioning.idp.search import Search
+from confluence_provisioning.idp.users import user_searches
 
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
-
-
-@dataclass(frozen=True)
-class Search:
-    base: str
-    filter: str
-    attributes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,13 @@ class Bind:
 class ReadFloor:
     seconds: float
     entries: int
+
+
+def pipeline_searches(connection: ldap3.Connection, profile: DirectoryProfile) -> list[Search]:
+    """The user and group searches ``idp.snapshot.extract`` runs for ``profile``."""
+    user_bases = search_bases(connection, profile.user_base_dn, profile.user_base_rdn, "user_base_dn")
+    group_bases = search_bases(connection, profile.group_base_dn, profile.group_base_rdn, "group_base_dn")
+    return [*user_searches(profile, user_bases), *group_searches(profile, group_bases)]
 
 
 def ldapsearch_floor(bind: Bind, searches: Sequence[Search], page_size: int) -> ReadFloor:
