@@ -157,7 +157,8 @@ def test_users_with_the_same_username_are_both_left_out_naming_each_other() -> N
         ),
         (
             "u:contractor",
-            f"left out: its username 'jsmith' is also the username of 'uid=JSmith,ou=people,{BASE}'; nobody is merged",
+            "left out: its username 'jsmith' is also the username of "
+            f"'uid=JSmith,ou=people,{BASE}'; nobody is merged",
         ),
     ]
 
@@ -169,8 +170,8 @@ def test_users_with_the_same_email_ignoring_case_are_both_left_out() -> None:
     assert left_out(idp, email={"lowercase": False}) == [
         (
             "u:jdoe",
-            f"left out: its email 'john.doe@example.com' is also the email of 'uid=jdoe-adm,ou=people,{BASE}'; "
-            "nobody is merged",
+            "left out: its email 'john.doe@example.com' is also the email of "
+            f"'uid=jdoe-adm,ou=people,{BASE}'; nobody is merged",
         ),
         (
             "u:jdoe-adm",

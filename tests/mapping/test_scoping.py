@@ -30,7 +30,7 @@ def test_include_by_group_ignores_case_and_counts_nested_membership() -> None:
 def test_include_by_dn_subtree_compares_rdns_not_text() -> None:
     idp = directory(
         [
-            person("alice", dn=f"uid=alice, OU=People,DC=Example, dc=com"),  # other case and spacing
+            person("alice", dn="uid=alice, OU=People,DC=Example, dc=com"),  # other case and spacing
             person("bob", dn=f"uid=bob,ou=contractors,ou=people,{BASE}"),  # one level down
             person("carol", dn=f"uid=carol,ou=contractors-ou=people,{BASE}"),  # the text ends alike
             person("dave", dn=f"uid=smith\\,dave,ou=people,{BASE}"),  # an escaped comma
