@@ -24,7 +24,7 @@ import ldap3
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from confluence_provisioning.idp.connecting import LdapOptions, open_connection, parse_options
+from confluence_provisioning.idp.connecting import LdapOptions, close, open_connection, parse_options
 from confluence_provisioning.idp.errors import IdpReadError
 
 
@@ -60,5 +60,14 @@ class LdapHook(BaseHook):
         )
 
     def get_conn(self) -> ldap3.Connection:
-        """A new connection, bound; the caller unbinds it."""
+        """A new connection, bound; the caller unbinds it (`connecting.close`)."""
         return open_connection(self.options)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's "Test connection": bind, and say how; the search settings are check-ldap's job."""
+        try:
+            close(self.get_conn())
+        except IdpReadError as error:
+            return False, str(error)
+        options = self.options
+        return True, f"bound to {options.url} as {options.bind_dn or 'anonymous'!r}"

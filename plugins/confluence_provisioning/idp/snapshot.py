@@ -7,6 +7,9 @@ is returned.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ldap3
@@ -33,6 +36,28 @@ class IdpSnapshot:
 
 def extract(conn: ldap3.Connection, profile: DirectoryProfile) -> IdpSnapshot:
     """Read users, groups and (flattened) memberships; raise `IdpReadError` rather than return less."""
+    with _collector_paused():
+        return _extract(conn, profile)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the read.
+
+    ldap3 allocates several containers per attribute value, so a million member
+    values set off thousands of collections that find nothing (the read makes no
+    reference cycles); on the 100,000-user benchmark they cost a third of the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _extract(conn: ldap3.Connection, profile: DirectoryProfile) -> IdpSnapshot:
     rejects = RejectLog()
     user_bases = search_bases(conn, profile.user_base_dn, profile.user_base_rdn, "directory.user_base_dn")
     users = read_users(conn, profile, user_searches(profile, user_bases), rejects)
