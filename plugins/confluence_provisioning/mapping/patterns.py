@@ -10,7 +10,9 @@ The syntax is Python's with two differences: ``\\Z`` is accepted and
 translated to RE2's ``\\z``, and look-around and back-references *inside a
 pattern* do not exist (such a pattern is refused when the rules are loaded).
 Replacements use Python's syntax (``\\1``, ``\\g<1>``, ``\\g<name>``, ``\\\\`` for
-a backslash), translated to RE2's (which numbers groups 0 to 9 only).
+a backslash), translated to RE2's (which numbers groups 0 to 9 only). One
+edge differs from ``re.sub``: a pattern that can match empty text does not
+match again right after a match (``x*`` turns ``ax`` into ``.a.``, not ``.a..``).
 """
 
 from __future__ import annotations
