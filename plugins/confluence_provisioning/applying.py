@@ -6,8 +6,9 @@
 - Each request goes through ``call_with_retry`` (429, 5xx and dropped connections only,
   backoff with jitter, Retry-After honoured) and a ``PacingGate`` shared by the run, so
   the first 429s slow every worker down to the server's rate.
-- Idempotent: 409 on a create and 404 on a disable, delete or removal are "already-true"
-  (see ``apply.actions``), so re-running a plan, finished or cut off, ends in the same state.
+- Idempotent: 409 on a create, once a read confirms it, and 404 on a disable, delete or
+  removal are "already-true" (see ``apply.actions``), so re-running a plan, finished or
+  cut off, ends in the same state.
 - Some failures say something about the rest of the run: after a 402 (no licence seat)
   no more users are created; after a 401/403 nothing more is sent; a user or group whose
   creation failed gets no memberships. Those operations are "skipped", with the reason.

@@ -20,6 +20,15 @@ FAST_RETRY = RetryPolicy(
 OPEN_LIMITS = {"max_users_disabled_or_deleted": 1000, "max_users_disabled_or_deleted_percent": 100}
 
 
+def team(*names: str) -> State:
+    """Active users, all in group eng."""
+    return desired(
+        [(name, name.title(), f"{name}@example.org", True) for name in names],
+        [("eng", True, True)],
+        [("eng", name, False) for name in names],
+    )
+
+
 def people(count: int, teams: int) -> State:
     """``count`` users, each in one team and every other one in a second team."""
     users = [(f"user{i:03d}", f"User {i}", f"user{i:03d}@example.org", True) for i in range(count)]
@@ -37,6 +46,18 @@ def connect(server: EmulatorServer, **options: Any) -> ConfluenceClient:
 
 def settings(**sections: Any) -> Settings:
     return Settings.model_validate({"limits": OPEN_LIMITS, **sections})
+
+
+# one worker: the order of the answers, and so of the skips, is fixed
+SERIAL = settings(confluence={"max_in_flight": 1})
+
+
+def rows(result: ApplyResult) -> list[tuple[str, str, str, str]]:
+    """(operation, target, status, error or "") of each result row."""
+    frame = result.results
+    return list(
+        zip(frame["operation"], frame["target"], frame["status"], frame["error"].fillna(""), strict=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -6,26 +6,7 @@ import pytest
 from confluence_provisioning.applying import ApplyError, apply
 from confluence_provisioning.planning import GuardError, plan
 
-from tests.applying.site import FAST_RETRY, connect, settings, site_state, sync, writes
-from tests.planning.states import desired
-
-# one worker: the order of the answers, and so of the skips, is fixed
-SERIAL = settings(confluence={"max_in_flight": 1})
-
-
-def rows(result) -> list[tuple]:
-    frame = result.results
-    return list(
-        zip(frame["operation"], frame["target"], frame["status"], frame["error"].fillna(""), strict=True)
-    )
-
-
-def team(*names: str):
-    return desired(
-        [(name, name.title(), f"{name}@example.org", True) for name in names],
-        [("eng", True, True)],
-        [("eng", name, False) for name in names],
-    )
+from tests.applying.site import FAST_RETRY, SERIAL, connect, rows, settings, site_state, sync, team, writes
 
 
 def test_no_licence_seat_stops_user_creation_and_nothing_else(confluence):

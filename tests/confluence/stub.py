@@ -6,6 +6,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
+from confluence_provisioning.confluence import ConfluenceClient
+
+from tests.confluence.conftest import FAST_RETRY
+
 
 class StubServer:
     """Answers "METHOD /path?query" with the canned (status, body, content type); 404 otherwise."""
@@ -42,3 +46,10 @@ class StubServer:
     def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def client_of(stub: StubServer) -> ConfluenceClient:
+    """An admin client of the stub that never waits between retries."""
+    return ConfluenceClient(
+        stub.base_url, username="admin", password="pw", retry=FAST_RETRY, sleep=lambda seconds: None
+    )

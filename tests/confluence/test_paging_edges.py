@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from confluence_provisioning.confluence import ConfluenceClient, ConfluenceError, TransientError
+from confluence_provisioning.confluence import ConfluenceError, TransientError
 
 from tests.confluence.conftest import FAST_RETRY
-from tests.confluence.stub import StubServer
+from tests.confluence.stub import StubServer, client_of
 
 FIRST = "GET /wiki/rest/api/user/list?expand=status&start=0&limit=200"
 SECOND = "GET /wiki/rest/api/user/list?expand=status&start=1&limit=1"
@@ -25,12 +25,6 @@ def page(results: list[dict], base: str, next_link: str | None = None) -> tuple[
 
 def alice(status: object = "active") -> dict:
     return {"type": "known", "username": "alice", "displayName": "Alice", "status": status}
-
-
-def client_of(stub: StubServer) -> ConfluenceClient:
-    return ConfluenceClient(
-        stub.base_url, username="admin", password="pw", retry=FAST_RETRY, sleep=lambda seconds: None
-    )
 
 
 def test_an_absolute_next_link_on_the_same_site_is_followed() -> None:

@@ -1,9 +1,17 @@
 """What each operation sends, and what Confluence's answers mean for it.
 
 The client raises ``ConflictError`` / ``NotFoundError`` as they come; here they become
-results. 409 on a create means the user or group is already there (a group is looked up
-to make sure); 404 on a disable, a delete or a membership removal means it is already
-done. Every other error is the operation's failure.
+results. 404 on a disable, a delete or a membership removal means it is already done.
+409 on a create is checked with a read, since the answer alone proves nothing (a lost
+answer to our own create, a proxy, another admin):
+
+- the group exists, or the user exists and is active: already true;
+- it cannot be found: failed, so nothing is added to what is not there;
+- the user exists but is deactivated: failed, as the run wanted an active account. A
+  create does not re-enable (``users.operations.reenable`` may forbid it); the next
+  run plans the re-enable like any other disabled account.
+
+Every other error is the operation's failure.
 """
 
 from __future__ import annotations
@@ -37,17 +45,21 @@ def perform(operation: Operation, client: ConfluenceClient, send: Send, *, notif
     try:
         return _outcome(send(request))
     except ConflictError as error:
-        if operation.kind is OperationKind.create_group:
-            client.members(operation.target)  # a read (retried by the client); NotFoundError if absent
-            return Outcome(ALREADY_TRUE, error.status)
-        if operation.kind is OperationKind.create_user:
-            return Outcome(ALREADY_TRUE, error.status)
-        raise
+        if operation.kind not in _CREATES:
+            raise
+        problem = _not_there(operation, client)
+        if problem is not None:
+            raise ConflictError(
+                error.operation, error.target, error.status, f"{error.server_message}, but {problem}"
+            ) from None
+        return Outcome(ALREADY_TRUE, error.status)
     except NotFoundError as error:
         if operation.kind in _DONE_WHEN_GONE:
             return Outcome(ALREADY_TRUE, error.status)
         raise
 
+
+_CREATES = frozenset({OperationKind.create_group, OperationKind.create_user})
 
 _DONE_WHEN_GONE = frozenset(
     {
@@ -57,6 +69,19 @@ _DONE_WHEN_GONE = frozenset(
         OperationKind.remove_membership,
     }
 )
+
+
+def _not_there(operation: Operation, client: ConfluenceClient) -> str | None:
+    """After a 409 on a create: why what it asked for is not there; None when it is (reads retry)."""
+    name = operation.target
+    if operation.kind is OperationKind.create_group:
+        return None if client.group_exists(name) else f"no group {name} can be read back"
+    user = client.user(name)
+    if user is None:
+        return f"no user {name} can be read back"
+    if not user["active"]:
+        return f"user {name} is deactivated; the next run re-enables it if users.operations.reenable allows"
+    return None
 
 
 def _outcome(http_status: int | None) -> Outcome:

@@ -31,6 +31,7 @@ from confluence_provisioning import frames
 from confluence_provisioning.confluence.errors import (
     AuthError,
     ConfluenceError,
+    NotFoundError,
     TransientError,
     error_from_response,
 )
@@ -194,7 +195,7 @@ class ConfluenceClient:
                 columns.logins.append(user.username)
                 columns.emails.append(user.email)
                 columns.names.append(user.display_name)
-                columns.active.append(_is_active(user))
+                columns.active.append(_is_active(user, "list users"))
         return frames.conform(
             pd.DataFrame(
                 {
@@ -227,6 +228,40 @@ class ConfluenceClient:
                     raise self._bad_answer("list members", group, f"a member without a username: {user!r}")
                 members.append(user.username)
         return members
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        """The user as a row of ``users()`` (email None when hidden); None when Confluence has none."""
+        params = {"username": username, "expand": "status"}
+        try:
+            response = self._get("/rest/api/user", operation="read user", target=username, params=params)
+        except NotFoundError:
+            return None
+        user = self._decode(_decode_entry, response, "read user", username)
+        if not user.username:
+            raise self._bad_answer("read user", username, f"a user without a username: {user!r}")
+        return {
+            "id": user.username.lower(),
+            "dn": "",
+            "login": user.username,
+            "email": user.email,
+            "display_name": user.display_name,
+            "active": _is_active(user, "read user"),
+        }
+
+    def group_exists(self, name: str) -> bool:
+        """Whether Confluence has the group: one member page of one, however big the group is.
+
+        The member list, not ``GET /rest/api/group/{name}``: only the former documents a 404
+        for an unknown group.
+        """
+        path = f"/rest/api/group/{_segment(name)}/member"
+        params = {"start": "0", "limit": "1"}
+        try:
+            response = self._get(path, operation="read group", target=name, params=params)
+        except NotFoundError:
+            return False
+        self._decode(_decode_page, response, "read group", name)  # a login page is no proof
+        return True
 
     def snapshot(self, groups: Iterable[str] | None = None) -> ConfluenceSnapshot:
         """Users, groups and the memberships of ``groups`` (None: all) as Confluence has them now.
@@ -506,7 +541,7 @@ def _session(
     return session
 
 
-def _is_active(user: _Entry) -> bool:
+def _is_active(user: _Entry, operation: str) -> bool:
     status = user.status.get("value") if isinstance(user.status, dict) else user.status
     word = status.lower() if isinstance(status, str) else None
     if word in ACTIVE_STATUSES:
@@ -514,7 +549,7 @@ def _is_active(user: _Entry) -> bool:
     if word in INACTIVE_STATUSES:
         return False
     raise ConfluenceError(
-        "list users",
+        operation,
         user.username or "",
         None,
         f"unknown user status {user.status!r} (expected Active or Deactivated with expand=status)",
