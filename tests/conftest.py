@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.ldap",
     "tests.fixtures.confluence",
     "tests.fixtures.postgres",
+    "tests.fixtures.airflow",
 ]

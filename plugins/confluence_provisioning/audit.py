@@ -275,7 +275,10 @@ class AuditStore:
     # -- writing ---------------------------------------------------------------------------------
 
     def record_run(self, identity: RunIdentity, outcome: RunOutcome) -> int:
-        """Write a finished run (replacing what an earlier try of the same run wrote); return its id."""
+        """Write a finished run (replacing what an earlier try of the same run wrote); return its id.
+
+        An error already recorded for the run (by a failed task) is kept: it is the cause.
+        """
         with self.engine.begin() as conn:
             run_id = self._upsert_run(
                 conn,
@@ -306,17 +309,16 @@ class AuditStore:
         """Mark the run failed; the first error recorded is kept (it is the cause, later ones follow)."""
         with self.engine.begin() as conn:
             existing = self._find_run(conn, identity)
-            first_error = existing.error if existing is not None and existing.error else error
             counts = existing.counts if existing is not None else {}
             return self._upsert_run(
-                conn, identity, status=FAILED, ended_at=ended_at, counts=counts, error=first_error
+                conn, identity, status=FAILED, ended_at=ended_at, counts=counts, error=error
             )
 
     def _upsert_run(self, conn: Connection, identity: RunIdentity, **values: Any) -> int:
         existing = self._find_run(conn, identity)
         if existing is not None:
-            if values.get("error") is None and existing.error:
-                values["error"] = existing.error
+            # the first error recorded is the cause; later ones follow from it
+            values["error"] = existing.error or values.get("error")
             if values.get("report_uri") is None:
                 values["report_uri"] = existing.report_uri
             conn.execute(runs.update().where(runs.c.id == existing.id).values(**values))

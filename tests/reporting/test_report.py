@@ -75,6 +75,7 @@ def test_the_summary_has_the_counts_of_the_run() -> None:
                 "outcome": "within limit",
             }
         ],
+        "violations": [],
         "notes": ["Confluence hides emails; compared with the ledger"],
         "error": "1 operation failed: create user bob",
     }

@@ -5,7 +5,6 @@ Pure functions of the plan frame and the apply results (no I/O, no Airflow).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pandas as pd
@@ -22,21 +21,16 @@ PUSHED = {"username": frames.STRING, "email": frames.STRING, "display_name": fra
 _PROFILE_KINDS = [OperationKind.create_user.value, OperationKind.update_user.value]
 
 
-def pushed_profiles(plan: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """The email and display name now in Confluence for every user this run created or updated."""
-    sent = results[results["operation"].isin(_PROFILE_KINDS) & (results["status"] == APPLIED)]
-    profiles = plan[plan["kind"].isin(_PROFILE_KINDS)].merge(
-        sent[["operation", "target"]], left_on=["kind", "target"], right_on=["operation", "target"]
-    )
-    payloads = pd.json_normalize([json.loads(text) for text in profiles["payload"]])
-    pushed = pd.DataFrame(
-        {
-            "username": profiles["target"].to_numpy(),
-            "email": payloads.get("email", pd.NA),
-            "display_name": payloads.get("full_name", pd.NA),
-        }
-    )
-    return frames.conform(pushed.drop_duplicates("username", keep="last"), PUSHED)
+def pushed_profiles(desired_users: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """The email and display name now in Confluence for every user this run created or updated.
+
+    Taken from the desired users, not from the operations: an update sends only what changed,
+    but once applied the whole profile is the desired one.
+    """
+    sent = results.loc[results["operation"].isin(_PROFILE_KINDS) & (results["status"] == APPLIED), "target"]
+    users = desired_users.assign(username=desired_users["username"].str.lower())
+    pushed = users[users["username"].isin(set(sent))][["username", "email", "display_name"]]
+    return frames.conform(pushed.drop_duplicates("username"), PUSHED)
 
 
 def created_groups(results: pd.DataFrame) -> frozenset[str]:

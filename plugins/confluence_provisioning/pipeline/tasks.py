@@ -49,6 +49,7 @@ DESIRED_FRAMES = {
 STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planning.STAGES}
 STAGE_KINDS = {STAGE_TASKS[name]: kinds for name, kinds in planning.STAGES}
 PLAN_RECORD = "plan/plan.json"
+NO_CHUNK = ""  # the one chunk of a stage without operations
 REPORT_FOLDER = "report"
 
 
@@ -149,7 +150,7 @@ def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -
             for name, schema in DIRECTORY_FRAMES.items()
         }
     )
-    _refuse_unknown_users(params.only_users, wanted.users, current.users)
+    refuse_unknown_users(params.only_users, wanted.users, current.users)
     with run.audit_store() as store:
         ledger, managed = store.ledger(), store.managed_groups()
     try:
@@ -182,15 +183,22 @@ def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -
 
 
 def stage_chunks(planned: dict[str, Any], stage: str) -> list[str]:
-    """The chunks of one stage, for the stage's mapped apply task."""
+    """The chunks of one stage, for the stage's mapped apply task.
+
+    A stage without operations gets one empty chunk, whose task skips itself at once:
+    an empty expansion would be skipped too, but only on the scheduler's next pass,
+    one pass per stage.
+    """
     chunks = planned["chunks"][stage]
     operations = sum(planned["summary"].get(kind.value, 0) for kind in STAGE_KINDS[stage])
     log.info("Stage %s: %d operations in %d chunks", stage, operations, len(chunks))
-    return chunks
+    return chunks or [NO_CHUNK]
 
 
 def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
     """Apply one chunk of one stage; failed operations are results, not task failures."""
+    if chunk == NO_CHUNK:
+        raise AirflowSkipException("nothing to apply in this stage")
     settings = run.settings
     operations = Plan.from_frame(storage.read_frame(chunk, PLAN)).operations
     name = chunk_name(chunk)
@@ -213,7 +221,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
 
 def chunk_name(chunk: str) -> str:
     """``add_memberships-0002``: how logs and the Airflow UI name a chunk."""
-    return chunk.rsplit("/", 1)[-1].removesuffix(".parquet")
+    return chunk.rsplit("/", 1)[-1].removesuffix(".parquet") or "nothing to apply"
 
 
 def report(run: RunContext) -> dict[str, Any]:
@@ -321,7 +329,7 @@ def record_failure(context: Mapping[str, Any], rules_dir: Path) -> None:
 # -- plan files -----------------------------------------------------------------------------------
 
 
-def _refuse_unknown_users(only_users: tuple[str, ...], desired: pd.DataFrame, current: pd.DataFrame) -> None:
+def refuse_unknown_users(only_users: tuple[str, ...], desired: pd.DataFrame, current: pd.DataFrame) -> None:
     known = set(desired["username"].str.lower()) | set(current["id"].str.lower())
     unknown = sorted(set(only_users) - known)
     if unknown:
@@ -404,7 +412,9 @@ def _history_changes(run: RunContext, record: dict[str, Any] | None, results: pd
     if run.params.dry_run or record is None or results.empty:
         return {}
     return {
-        "pushed": outcome.pushed_profiles(storage.read_frame(record["plan"], PLAN), results),
+        "pushed": outcome.pushed_profiles(
+            storage.read_frame(run.uri("desired/users.parquet"), frames.DESIRED_USERS), results
+        ),
         "groups_now_managed": outcome.created_groups(results),
         "groups_no_longer_managed": outcome.deleted_groups(results),
     }
