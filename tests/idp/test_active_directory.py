@@ -227,3 +227,10 @@ def test_a_range_that_stops_early_fails_the_read(ad_directory: ldap3.Connection)
         f"LDAP ranged read of member of group 'CN=Big,{GROUPS}' stopped after 3 values without a last "
         "range; the group may have changed during the read. Nothing was read."
     )
+
+
+def test_range_reads_between_pages_do_not_end_the_paging(ad_directory: ldap3.Connection) -> None:
+    # One group a page: the ranged reads of Big happen between two pages of the group search.
+    snapshot = extract(ad_directory, resolve_profile(SETTINGS.model_copy(update={"page_size": 1})))
+    assert sorted(snapshot.groups["name"]) == ["Big", "Domain Users", "Engineering", "Platform"]
+    assert len(snapshot.users) == 11

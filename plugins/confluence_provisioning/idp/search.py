@@ -60,9 +60,11 @@ def paged_entries(conn: ldap3.Connection, search: Search, page_size: int) -> Ite
             paged_cookie=cookie,
             paged_criticality=True,  # a server that cannot page must say so, not truncate
         )
-        yield entries
+        # Read the cookie before handing the page on: the caller may search in between
+        # (ranged values), and conn.result is then that search's result.
         control = (conn.result.get("controls") or {}).get(PAGED_RESULTS_CONTROL)
         cookie = control["value"]["cookie"] if control else None
+        yield entries
         if not cookie:
             return
 
