@@ -77,6 +77,6 @@ def test_under_a_rate_limit_the_run_slows_down_instead_of_hammering(confluence):
 
     assert run.result.ok, run.result.summary()
     assert len(run.plan) == 10 + 150 + 225
-    # one burst empties the bucket, one measures it: each at most max_in_flight refusals
-    assert int(by_status.get("429", 0)) <= 2 * 8
+    # the emulator's 429s state its fill rate: one burst of at most max_in_flight refusals, then paced
+    assert int(by_status.get("429", 0)) <= 8
     assert site_state(confluence) == desired_state(want)

@@ -1,4 +1,7 @@
-"""The pacing gate against a simulated token bucket on a fake clock: after two 429s it stays under."""
+"""The pacing gate against a simulated token bucket on a fake clock: it settles just under the fill rate.
+
+After one 429 when the bucket states its rate in headers, after two when the gate has to measure it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import threading
 
 import pytest
 from confluence_provisioning.apply.pacing import PacingGate
-from confluence_provisioning.confluence.errors import TransientError
+from confluence_provisioning.confluence.errors import RateLimitInfo, TransientError
 
 
 class Clock:
@@ -23,12 +26,18 @@ class Clock:
 
 
 class Bucket:
-    """Confluence's per-user token bucket: ``fill`` tokens a second, at most ``burst``."""
+    """Confluence's per-user token bucket: ``fill`` tokens a second, at most ``burst``.
 
-    def __init__(self, clock: Clock, fill: float, burst: int) -> None:
+    ``stated``: the fill rate its 429s' headers state (None: no headers), which is more than
+    ``fill`` when another client of the same account takes the rest.
+    """
+
+    def __init__(self, clock: Clock, fill: float, burst: int, stated: float | None = None) -> None:
         self.clock, self.fill, self.burst = clock, fill, burst
         self.tokens, self.then = float(burst), 0.0
         self.refused = 0
+        # stated per 10 s, as an admin may set it: the gate must divide
+        self.rate_limit = None if stated is None else RateLimitInfo(stated * 10, 10)
 
     def request(self) -> int:
         now = self.clock()
@@ -38,7 +47,14 @@ class Bucket:
         if self.tokens < 1:
             self.refused += 1
             retry_after = math.ceil((1 - self.tokens) / self.fill)
-            raise TransientError("add member", "x", 429, "Rate limit exceeded.", retry_after=retry_after)
+            raise TransientError(
+                "add member",
+                "x",
+                429,
+                "Rate limit exceeded.",
+                retry_after=retry_after,
+                rate_limit=self.rate_limit,
+            )
         self.tokens -= 1
         return 204
 
@@ -62,6 +78,22 @@ def test_after_two_429s_the_gate_paces_just_under_the_fill_rate(fill, burst):
     # the first burst empties the bucket, the second measures it; then no more 429s
     assert send(gate, Bucket(clock, fill, burst), 1000) == 2
     assert gate.rate == pytest.approx(0.9 * fill, rel=0.05)
+
+
+@pytest.mark.parametrize(("fill", "burst"), [(10, 10), (50, 100), (200, 200)])
+def test_with_rate_limit_headers_one_429_is_enough(fill, burst):
+    clock = Clock()
+    gate = PacingGate(retry_after_cap=2, clock=clock, sleep=clock.sleep)
+    assert send(gate, Bucket(clock, fill, burst, stated=fill), 1000) == 1
+    assert gate.rate == pytest.approx(0.9 * fill)
+
+
+def test_a_shared_bucket_falls_back_to_the_measured_share():
+    clock = Clock()
+    gate = PacingGate(retry_after_cap=2, clock=clock, sleep=clock.sleep)
+    # the headers state 100/s, but another client of the account takes half of it
+    assert send(gate, Bucket(clock, 50, 100, stated=100), 1000) == 2
+    assert gate.rate == pytest.approx(0.9 * 50, rel=0.05)
 
 
 def test_a_pause_longer_than_the_bucket_holds_gives_a_lower_rate_never_a_higher_one():

@@ -12,9 +12,11 @@ from confluence_provisioning.confluence.errors import (
     ConfluenceError,
     NoLicenceSeatError,
     NotFoundError,
+    RateLimitInfo,
     TransientError,
     ValidationError,
     error_from_response,
+    parse_rate_limit,
     parse_retry_after,
     server_message,
 )
@@ -85,8 +87,24 @@ def test_validation_errors_beyond_the_message_are_kept() -> None:
 def test_html_429_gives_its_visible_text_and_retry_after() -> None:
     error = error_from_response("list users", "", 429, HTML_429, {"Retry-After": "12"})
     assert isinstance(error, TransientError)
-    assert error.retry_after == 12.0
+    assert (error.retry_after, error.rate_limit) == (12.0, None)
     assert str(error) == "list users: HTTP 429: Rate limit exceeded."
+
+
+def test_a_429_carries_the_rate_its_headers_state() -> None:
+    headers = {"Retry-After": "1", "X-RateLimit-FillRate": "30", "X-RateLimit-Interval-Seconds": "60"}
+    error = error_from_response("add member", "x", 429, HTML_429, headers)
+    assert error.rate_limit == RateLimitInfo(30.0, 60.0)
+    assert error.rate_limit.per_second == 0.5
+
+
+@pytest.mark.parametrize(
+    ("fill_rate", "interval"),
+    [("10", None), (None, "1"), ("ten", "1"), ("10", "0"), ("-1", "1"), ("nan", "1"), ("10", "inf")],
+)
+def test_rate_limit_headers_that_state_no_rate(fill_rate: str | None, interval: str | None) -> None:
+    headers = {"X-RateLimit-FillRate": fill_rate, "X-RateLimit-Interval-Seconds": interval}
+    assert parse_rate_limit({name: value for name, value in headers.items() if value is not None}) is None
 
 
 @pytest.mark.parametrize(
@@ -133,12 +151,20 @@ def test_without_a_status_or_a_target() -> None:
 
 
 def test_errors_pickle_with_their_attributes() -> None:
-    error = TransientError("create group", "eng", 429, "Rate limit exceeded.", retry_after=3.0)
+    error = TransientError(
+        "create group",
+        "eng",
+        429,
+        "Rate limit exceeded.",
+        retry_after=3.0,
+        rate_limit=RateLimitInfo(10.0, 1.0),
+    )
     error.attempts = 4
     copy = pickle.loads(pickle.dumps(error))
-    assert (type(copy), str(copy), copy.retry_after, copy.attempts) == (
+    assert (type(copy), str(copy), copy.retry_after, copy.rate_limit, copy.attempts) == (
         TransientError,
         "create group 'eng': HTTP 429: Rate limit exceeded.",
         3.0,
+        RateLimitInfo(10.0, 1.0),
         4,
     )

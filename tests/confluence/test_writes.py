@@ -12,6 +12,7 @@ from confluence_provisioning.confluence import (
     ConfluenceError,
     NoLicenceSeatError,
     NotFoundError,
+    RateLimitInfo,
     TransientError,
     ValidationError,
 )
@@ -186,6 +187,7 @@ def test_429_html_body_is_transient_with_retry_after(confluence_server, make_cli
         client.create_group("ops")  # writes are not retried by the client: the applier decides
     error = raised.value
     assert (error.status, error.retry_after, error.server_message) == (429, 60.0, "Rate limit exceeded.")
+    assert error.rate_limit == RateLimitInfo(fill_rate=1, interval_seconds=60)
     assert str(error) == "create group 'ops': HTTP 429: Rate limit exceeded."
     assert routes(server) == {"POST /rest/api/admin/group": 2}
 

@@ -1,19 +1,25 @@
 """A pacing gate shared by every worker of a run, so one 429 slows everybody down.
 
-Confluence's rate limit is a token bucket per user: ``fill_rate`` tokens a second,
-each request takes one, an empty bucket answers 429 with Retry-After. The gate:
+Confluence's rate limit is a token bucket per user: ``fill_rate`` tokens every
+``interval_seconds``, each request takes one, an empty bucket answers 429 with
+Retry-After. The gate:
 
 - pauses every worker until Retry-After (capped) has passed when a 429 arrives;
-- from the second 429 on, spaces request starts at a little under the server's fill
-  rate, measured: when two 429s arrive the bucket was empty both times, so the requests
-  it accepted in between, divided by the time between, is its fill rate.
+- spaces request starts at a little under the server's fill rate, as the 429's
+  ``X-RateLimit-FillRate`` / ``X-RateLimit-Interval-Seconds`` state it (the client
+  passes them on as ``TransientError.rate_limit``), from the first 429 on;
+- without those headers, from the second 429 on, at the fill rate measured: when two
+  429s arrive the bucket was empty both times, so the requests it accepted in between,
+  divided by the time between, is its fill rate.
+
+A 429 while paced at the stated rate means something else draws on the same bucket
+(another task of the run, another tool with the same account): the headers state the
+whole bucket's rate, so the slower of the stated and the measured rate wins.
 
 Before the first 429 nothing is paced. 429s from requests sent before the last
 adjustment belong to the same burst and are not counted again. When the pause outlasts
 what the bucket holds (a burst smaller than Retry-After's worth of tokens) the refill
 is cut off and the measure comes out low: the run is slower, never over the limit.
-(The client does not pass on ``X-RateLimit-FillRate``; with it the gate could skip
-the measuring.)
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from confluence_provisioning.confluence.errors import ConfluenceError, Transient
 
 T = TypeVar("T")
 
-HEADROOM = 0.9  # pace at 90% of the measured fill rate: timing noise must not empty the bucket
+HEADROOM = 0.9  # pace at 90% of the fill rate: timing noise must not empty the bucket
 
 
 class PacingGate:
@@ -89,8 +95,11 @@ class PacingGate:
             if self._last_429 is not None and started < self._last_429:
                 return  # sent before the last adjustment: same burst
             now = self._clock()
+            rates = [] if error.rate_limit is None else [error.rate_limit.per_second]
             if self._last_429 is not None and self._accepted and now > self._last_429:
-                self._interval = 1 / (HEADROOM * self._accepted / (now - self._last_429))
+                rates.append(self._accepted / (now - self._last_429))
+            if rates:  # the slower wins: the headers state the whole bucket, which others may share
+                self._interval = 1 / (HEADROOM * min(rates))
             self._last_429 = now
             self._accepted = 0
             pause = min(error.retry_after or 0.0, self._retry_after_cap)

@@ -11,6 +11,7 @@ from confluence_provisioning.confluence.errors import (
     DryRunRefused,
     NoLicenceSeatError,
     NotFoundError,
+    RateLimitInfo,
     TransientError,
     ValidationError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "DryRunRefused",
     "NoLicenceSeatError",
     "NotFoundError",
+    "RateLimitInfo",
     "RecordedRequest",
     "RetryPolicy",
     "TransientError",

@@ -10,7 +10,9 @@ server's answer only.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 # Long bodies (an HTML error page, a stack trace) are cut to this in a message.
@@ -40,8 +42,23 @@ class ConfluenceError(Exception):
         return f"{where}: HTTP {self.status}: {self.server_message}"
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """Confluence's rate limit as its headers state it: ``fill_rate`` tokens every ``interval_seconds``."""
+
+    fill_rate: float
+    interval_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.fill_rate / self.interval_seconds
+
+
 class TransientError(ConfluenceError):
-    """429, 5xx, a dropped connection or a timeout: worth retrying."""
+    """429, 5xx, a dropped connection or a timeout: worth retrying.
+
+    ``rate_limit`` is what the answer's rate-limit headers said, None without them.
+    """
 
     def __init__(
         self,
@@ -51,9 +68,11 @@ class TransientError(ConfluenceError):
         server_message: str,
         *,
         retry_after: float | None = None,
+        rate_limit: RateLimitInfo | None = None,
     ) -> None:
         super().__init__(operation, target, status, server_message)
         self.retry_after = retry_after
+        self.rate_limit = rate_limit
 
 
 class NotFoundError(ConfluenceError):
@@ -97,7 +116,12 @@ def error_from_response(
     message = server_message(body, status)
     if status == 429 or status >= 500:
         return TransientError(
-            operation, target, status, message, retry_after=parse_retry_after(headers.get("Retry-After"))
+            operation,
+            target,
+            status,
+            message,
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            rate_limit=parse_rate_limit(headers),
         )
     return _BY_STATUS.get(status, ConfluenceError)(operation, target, status, message)
 
@@ -130,6 +154,19 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitInfo | None:
+    """X-RateLimit-FillRate and X-RateLimit-Interval-Seconds; None unless both are positive numbers."""
+    try:
+        fill_rate = float(headers.get("X-RateLimit-FillRate", ""))
+        interval = float(headers.get("X-RateLimit-Interval-Seconds", ""))
+    except ValueError:
+        return None
+    # nan and inf parse too, and would pace at no rate or at any
+    if not (0 < fill_rate < math.inf and 0 < interval < math.inf):
+        return None
+    return RateLimitInfo(fill_rate, interval)
 
 
 def _rest_error_message(text: str) -> str | None:
