@@ -746,8 +746,8 @@ def _describe(error: Mapping[str, Any]) -> tuple[Place, str, str]:
     """A pydantic error as (path, what is wrong, what to write instead)."""
     loc: Place = tuple(error["loc"])
     kind, ctx = error["type"], error.get("ctx") or {}
-    if loc and loc[-1] == "[key]":
-        return loc[:-1], f"key {loc[-2]!r} is not text", "write the key as text"
+    if loc and loc[-1] == "[key]":  # a mapping key of the wrong type: YAML read ``1:`` as a number
+        return (*loc[:-2], str(loc[-2])), f"key {loc[-2]!r} is not text", "write the key as text"
     if kind == "extra_forbidden":
         return loc, f"unknown key {loc[-1]!r}", _closest_key(loc)
     if kind == "missing":
@@ -755,7 +755,9 @@ def _describe(error: Mapping[str, Any]) -> tuple[Place, str, str]:
     if kind == "value_error":
         problem, _, fix = str(ctx["error"]).partition("; ")
         return loc, problem, fix or "correct the value"
-    problem = f"{error['msg'][0].lower()}{error['msg'][1:]}, not {_shown(error.get('input'))}"
+    problem = f"{error['msg'][0].lower()}{error['msg'][1:]}"
+    if kind != "too_short":  # its message already says what was given
+        problem += f", not {_shown(error.get('input'))}"
     return loc, problem, _type_fix(kind, ctx, loc)
 
 
