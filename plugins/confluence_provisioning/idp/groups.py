@@ -8,24 +8,23 @@ import ldap3
 import pandas as pd
 
 from confluence_provisioning import frames
+from confluence_provisioning.idp.entry_columns import EntryColumns
 from confluence_provisioning.idp.entry_values import Unusable, entry_id, naming_value
 from confluence_provisioning.idp.flavours import DirectoryProfile
 from confluence_provisioning.idp.ranges import all_values
 from confluence_provisioning.idp.rejects import RejectLog
-from confluence_provisioning.idp.search import Search, paged_entries
+from confluence_provisioning.idp.search import Search, entries
 
 OBJECT_SID = "objectSid"
 
 
 @dataclass
-class GroupColumns:
-    ids: list[str] = field(default_factory=list)
-    dns: list[str] = field(default_factory=list)
+class GroupColumns(EntryColumns):
+    kind = "group"
     names: list[str] = field(default_factory=list)
     # per group: (member attribute, its values), values complete (ranges fetched)
     members: list[list[tuple[str, list[str]]]] = field(default_factory=list)
     rids: list[int | None] = field(default_factory=list)  # Active Directory: the RID of the objectSid
-    rejected_dns: list[str] = field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
         columns = {"id": self.ids, "dn": self.dns, "name": self.names}
@@ -56,23 +55,13 @@ def group_searches(profile: DirectoryProfile, bases: list[str]) -> list[Search]:
 def read_groups(
     conn: ldap3.Connection, profile: DirectoryProfile, searches: list[Search], rejects: RejectLog
 ) -> GroupColumns:
-    groups = GroupColumns()
-    seen_ids: dict[str, str] = {}
-    for search in searches:
-        for page in paged_entries(conn, search, profile.page_size):
-            for entry in page:
-                _add_group(conn, groups, entry, profile, seen_ids, rejects)
+    groups = GroupColumns(rejects)
+    for entry in entries(conn, searches, profile.page_size):
+        _add_group(conn, groups, entry, profile)
     return groups
 
 
-def _add_group(
-    conn: ldap3.Connection,
-    groups: GroupColumns,
-    entry: dict,
-    profile: DirectoryProfile,
-    seen_ids: dict[str, str],
-    rejects: RejectLog,
-) -> None:
+def _add_group(conn: ldap3.Connection, groups: GroupColumns, entry: dict, profile: DirectoryProfile) -> None:
     dn = entry["dn"]
     attributes = entry["attributes"]
     try:
@@ -85,16 +74,10 @@ def _add_group(
         )
         rid = sid_rid(entry["raw_attributes"].get(OBJECT_SID)) if profile.primary_group else None
     except Unusable as reason:
-        rejects.add("group", dn, None, f"group left out: {reason}")
-        groups.rejected_dns.append(dn)
+        groups.reject(dn, None, str(reason))
         return
-    if group_id in seen_ids:
-        rejects.add("group", dn, group_id, f"group left out: its id is also the id of {seen_ids[group_id]!r}")
-        groups.rejected_dns.append(dn)
+    if not groups.keep(dn, group_id):
         return
-    seen_ids[group_id] = dn
-    groups.ids.append(group_id)
-    groups.dns.append(dn)
     groups.names.append(name)
     groups.rids.append(rid)
     groups.members.append(

@@ -48,6 +48,13 @@ class Search:
     filter_setting: str = "directory.user_filter"
 
 
+def entries(conn: ldap3.Connection, searches: list[Search], page_size: int) -> Iterator[dict[str, Any]]:
+    """Every entry of every search, in order; raises as soon as any page is incomplete."""
+    for search in searches:
+        for page in paged_entries(conn, search, page_size):
+            yield from page
+
+
 def paged_entries(conn: ldap3.Connection, search: Search, page_size: int) -> Iterator[list[dict[str, Any]]]:
     """The entries of a subtree search, one page at a time; raises on any incomplete page."""
     cookie: bytes | None = None

@@ -14,25 +14,24 @@ import ldap3
 import pandas as pd
 
 from confluence_provisioning import frames
+from confluence_provisioning.idp.entry_columns import EntryColumns
 from confluence_provisioning.idp.entry_values import Unusable, entry_id, first_text, is_disabled, naming_value
 from confluence_provisioning.idp.flavours import DirectoryProfile
 from confluence_provisioning.idp.rejects import RejectLog
-from confluence_provisioning.idp.search import Search, paged_entries
+from confluence_provisioning.idp.search import Search, entries
 
 PRIMARY_GROUP_ID = "primaryGroupID"
 
 
 @dataclass
-class UserColumns:
-    ids: list[str] = field(default_factory=list)
-    dns: list[str] = field(default_factory=list)
+class UserColumns(EntryColumns):
+    kind = "user"
     logins: list[str] = field(default_factory=list)
     emails: list[str | None] = field(default_factory=list)
     display_names: list[str | None] = field(default_factory=list)
     active: list[bool] = field(default_factory=list)
     extras: dict[str, list[str | None]] = field(default_factory=dict)  # attribute -> values, joined by \n
     primary_group_rids: list[int | None] = field(default_factory=list)  # Active Directory only
-    rejected_dns: list[str] = field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
         columns = {
@@ -68,18 +67,13 @@ def user_searches(
 def read_users(
     conn: ldap3.Connection, profile: DirectoryProfile, searches: list[Search], rejects: RejectLog
 ) -> UserColumns:
-    users = UserColumns(extras={name: [] for name in profile.extra_attributes})
-    seen_ids: dict[str, str] = {}
-    for search in searches:
-        for page in paged_entries(conn, search, profile.page_size):
-            for entry in page:
-                _add_user(users, entry, profile, seen_ids, rejects)
+    users = UserColumns(rejects, extras={name: [] for name in profile.extra_attributes})
+    for entry in entries(conn, searches, profile.page_size):
+        _add_user(users, entry, profile)
     return users
 
 
-def _add_user(
-    users: UserColumns, entry: dict, profile: DirectoryProfile, seen_ids: dict[str, str], rejects: RejectLog
-) -> None:
+def _add_user(users: UserColumns, entry: dict, profile: DirectoryProfile) -> None:
     dn = entry["dn"]
     attributes = entry["attributes"]
     try:
@@ -90,16 +84,10 @@ def _add_user(
         active = not is_disabled(profile.disabled, attributes.get(profile.disabled.attribute))
         primary_group = _primary_group_rid(attributes) if profile.primary_group else None
     except Unusable as reason:
-        rejects.add("user", dn, None, f"user left out: {reason}")
-        users.rejected_dns.append(dn)
+        users.reject(dn, None, str(reason))
         return
-    if user_id in seen_ids:
-        rejects.add("user", dn, user_id, f"user left out: its id is also the id of {seen_ids[user_id]!r}")
-        users.rejected_dns.append(dn)
+    if not users.keep(dn, user_id):
         return
-    seen_ids[user_id] = dn
-    users.ids.append(user_id)
-    users.dns.append(dn)
     users.logins.append(login)
     users.emails.append(first_text(attributes.get(profile.email_attribute)))
     users.display_names.append(

@@ -1,0 +1,34 @@
+"""What users and groups share: entries kept as columns, or left out with a reject row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from confluence_provisioning.idp.rejects import RejectLog
+
+
+@dataclass
+class EntryColumns:
+    """Ids and DNs of the entries kept, in directory order, and the DNs of those left out."""
+
+    kind: ClassVar[str]  # "user" or "group", the reject rows' kind
+    rejects: RejectLog
+    ids: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    rejected_dns: list[str] = field(default_factory=list)
+    _dn_of_id: dict[str, str] = field(default_factory=dict)
+
+    def reject(self, dn: str, entry_id: str | None, reason: str) -> None:
+        self.rejects.add(self.kind, dn, entry_id, f"{self.kind} left out: {reason}")
+        self.rejected_dns.append(dn)
+
+    def keep(self, dn: str, entry_id: str) -> bool:
+        """Add the entry, unless its id is taken: two entries with one id is a directory error."""
+        first = self._dn_of_id.setdefault(entry_id, dn)
+        if first is not dn:  # (an entry found twice by overlapping searches is left out the second time)
+            self.reject(dn, entry_id, f"its id is also the id of {first!r}")
+            return False
+        self.ids.append(entry_id)
+        self.dns.append(dn)
+        return True
