@@ -644,23 +644,22 @@ _YAML_FIX = "check the indentation and quoting there (quote patterns with single
 def _index_lines(
     node: yaml.Node, path: Place, lines: dict[Place, int], mistakes: list[tuple[Place, str, str]]
 ) -> None:
-    """Record the line of every key and list item; report keys written twice (YAML keeps the last)."""
+    """Record the line of every key and list item; report keys written twice."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             here = (*path, key)
-            if key in seen:
+            if key in seen:  # YAML keeps the last value: lines from here on point at it
                 mistakes.append(
                     (
                         here,
                         f"key {key!r} is written twice (line {lines[here]} and line "
-                        f"{key_node.start_mark.line + 1})",
+                        f"{key_node.start_mark.line + 1}), and only the last one counts",
                         "keep one of them",
                     )
                 )
-                continue
             seen.add(key)
             lines[here] = key_node.start_mark.line + 1
             _index_lines(value_node, here, lines, mistakes)
