@@ -24,6 +24,12 @@ from tests.fixtures.airflow import REPO
 
 DAG_ID = "confluence_provisioning"
 RULES_DIR_VARIABLE = "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_RULES_DIR"
+DEFAULT_PARAMS = {
+    "dry_run": False,
+    "rules_file": "default.yaml",
+    "allow_over_limits": False,
+    "only_users": [],
+}
 
 
 def ldap_connection(sandbox: OpenLdapSandbox) -> str:
@@ -80,8 +86,12 @@ class Site:
     audit_url: str
 
     def run(self, **params: Any) -> Any:
-        """One DAG run with these params; returns the finished DagRun."""
-        return self.dag.test(run_conf=params)
+        """One DAG run with these params (the others at their defaults); returns the finished DagRun.
+
+        Every param is passed: in dag.test() the tasks run in this process, and a run's
+        params would otherwise stay on the DAG object for the next run.
+        """
+        return self.dag.test(run_conf={**DEFAULT_PARAMS, **params})
 
     def audit(self) -> AuditStore:
         return AuditStore(self.audit_url)

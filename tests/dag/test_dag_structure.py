@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from confluence_provisioning.pipeline.context import rules_files
 from confluence_provisioning.pipeline.tasks import refuse_unknown_users
 
-from tests.dag.conftest import DAG_ID
+from tests.dag.conftest import DAG_ID, RULES_DIR_VARIABLE
 from tests.fixtures.airflow import REPO
 
 STAGES = [
@@ -31,9 +31,10 @@ STAGES = [
 
 
 def parse(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Any:
-    """The DAG parsed from the project's dags folder, with these Airflow Variables set."""
+    """The DAG parsed from the project's dags folder and rules, with these Airflow Variables set."""
     from airflow.dag_processing.dagbag import DagBag
 
+    monkeypatch.setenv(RULES_DIR_VARIABLE, str(REPO / "include" / "mapping_rules"))
     for name, value in variables.items():
         monkeypatch.setenv(f"AIRFLOW_VAR_{name.upper()}", value)
     bag = DagBag(dag_folder=REPO / "dags")
