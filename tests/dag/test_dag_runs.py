@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def names(values: Iterable[str]) -> list[str]:
 
 
 def test_a_full_sync_reaches_the_desired_state_and_a_second_run_changes_nothing(
-    site: Site, rules_dir: Path
+    site: Site, rules_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     desired, rejects = desired_state(rules_dir)
     before = confluence_state(site.confluence)
@@ -159,6 +160,9 @@ def test_a_full_sync_reaches_the_desired_state_and_a_second_run_changes_nothing(
     assert f"<h2>Rejected entries ({len(rejects)})</h2>" in html
     assert "<script" not in html and "&lt;script&gt;" in html  # a hostile login, escaped
     assert len(csv.splitlines()) == len(done) + 1
+    # no secret in the logs or the report
+    password = json.loads(os.environ["AIRFLOW_CONN_LDAP_DEFAULT"])["password"]
+    assert all(password not in text for text in (caplog.text, html, csv, json.dumps(summary)))
     assert asset_events(first) == [
         {"dag_run_id": first.run_id, "rules_file": "default.yaml", "by_status": {"applied": len(done)}}
     ]
