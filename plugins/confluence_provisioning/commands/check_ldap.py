@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
             print(f"  lookup: {login_filter(profile, args.user)}", file=out)
         started = time.monotonic()
         if args.user is not None:
-            found = with_directory(settings, lambda conn, profile: find_users(conn, profile, args.user), hook)
+            found = with_directory(settings, partial(find_users, login=args.user), hook)
         else:
             found = read_directory(settings, hook)
     except IdpReadError as error:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import ldap3
@@ -30,14 +29,8 @@ def with_directory(
     """``work(connection, profile)`` on a bound connection of ``hook`` (default: the rules' connection)."""
     hook = hook or LdapHook(settings.connection_id)
     profile = resolve_profile(settings, hook.options.page_size)
-    with _bound(hook) as connection:
-        return work(connection, profile)
-
-
-@contextlib.contextmanager
-def _bound(hook: LdapHook) -> Iterator[ldap3.Connection]:
     connection = hook.get_conn()
     try:
-        yield connection
+        return work(connection, profile)
     finally:
         close(connection)
