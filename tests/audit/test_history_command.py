@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from confluence_provisioning import audit, frames
+from confluence_provisioning import audit, cli, frames
 from confluence_provisioning.audit import AuditStore, RunIdentity, RunOutcome
-from confluence_provisioning.commands import history
 
 STARTED = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
 
 def main(*argv: str) -> int:
-    """The sub-command as the dispatcher runs it (the other sub-commands are not needed here)."""
-    parser = argparse.ArgumentParser(prog="confluence-provisioning history")
-    history.add_arguments(parser)
-    return history.run(parser.parse_args(argv))
+    """The sub-command through the console command's dispatcher."""
+    return cli.main(["history", *argv])
 
 
 @pytest.fixture

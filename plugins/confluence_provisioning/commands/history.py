@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument(
         "--last", type=_positive, default=10, metavar="N", help="show the last N runs (default 10)"
     )
-    which.add_argument("--run", type=_positive, metavar="ID", help="show one run and its operations")
+    which.add_argument(
+        "--run", dest="run_id", type=_positive, metavar="ID", help="show one run and its operations"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--conn-id",
@@ -34,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     store = AuditStore(args.db or audit_url(args.conn_id))
     try:
-        if args.run is not None:
-            return _show_run(store, args.run, out)
+        if args.run_id is not None:
+            return _show_run(store, args.run_id, out)
         _show_runs(store.recent_runs(args.last), out)
         return 0
     finally:
