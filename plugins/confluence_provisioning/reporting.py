@@ -21,24 +21,29 @@ import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import storage
-from confluence_provisioning.audit import RunRecord, operation_counts
+from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN
+from confluence_provisioning.applying import FAILED, SKIPPED
+from confluence_provisioning.audit import SUCCESS, RunRecord, operation_counts
 
 HTML_FILE = "report.html"
 CSV_FILE = "operations.csv"
 JSON_FILE = "summary.json"
-FAILED = "failed"
 # rows shown per table in the HTML; the CSV always has every operation
 TABLE_LIMIT = 500
 TREND_RUNS = 30
+# what an admin reads in each table (the CSV has every column)
+CHANGE_COLUMNS = ["operation", "target", "group", "status", "reason"]
+FAILURE_COLUMNS = ["operation", "target", "group", "http_status", "attempts", "error", "reason"]
 # cells starting with these are run as formulas by spreadsheets (CSV injection)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# operation statuses (confluence_provisioning.applying) and run statuses (audit)
 STATUS_COLOURS = {
-    "done": "#2e7d32",
-    "success": "#2e7d32",
-    "unchanged": "#90a4ae",
-    "skipped": "#90a4ae",
-    "dry_run": "#1565c0",
-    "failed": "#c62828",
+    APPLIED: "#2e7d32",
+    ALREADY_TRUE: "#81c784",
+    DRY_RUN: "#1565c0",
+    SKIPPED: "#90a4ae",
+    FAILED: "#c62828",
+    SUCCESS: "#2e7d32",
 }
 OTHER_COLOUR = "#6d4c41"
 
@@ -166,9 +171,9 @@ def render_html(data: ReportData) -> str:
             operations_chart=operations_chart(counts),
             trend_chart=trend_chart(list(reversed(data.trend[:TREND_RUNS]))),
             legend={status: _colour(status) for status in sorted(summary(data)["by_status"])},
-            failures=_table(failures),
-            changes=_table(changes),
-            rejects=_table(data.rejects),
+            failures=_table(failures, FAILURE_COLUMNS),
+            changes=_table(changes, CHANGE_COLUMNS),
+            rejects=_table(data.rejects, list(data.rejects.columns)),
             limit=TABLE_LIMIT,
         )
     )
@@ -214,11 +219,11 @@ def _colour(status: str) -> str:
     return STATUS_COLOURS.get(status, OTHER_COLOUR)
 
 
-def _table(frame: pd.DataFrame) -> dict[str, Any]:
-    """Columns, rows (missing values as empty text) and how many rows were left out."""
-    shown = frame.head(TABLE_LIMIT)
+def _table(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Those of ``columns`` the frame has, its rows (missing values as empty text), how many were left out."""
+    shown = frame[[column for column in columns if column in frame.columns]].head(TABLE_LIMIT)
     rows = [["" if _missing(value) else value for value in row] for row in shown.itertuples(index=False)]
-    return {"columns": list(frame.columns), "rows": rows, "more": max(0, len(frame) - TABLE_LIMIT)}
+    return {"columns": list(shown.columns), "rows": rows, "more": max(0, len(frame) - TABLE_LIMIT)}
 
 
 def _missing(value: Any) -> bool:

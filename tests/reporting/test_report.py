@@ -23,9 +23,9 @@ def results(*rows: tuple) -> pd.DataFrame:
 
 
 RESULTS = results(
-    ("create_user", "alice", None, "done", 201, 1, 30.0, None),
+    ("create_user", "alice", None, "applied", 201, 1, 30.0, None),
     ("create_user", "bob", None, "failed", 400, 1, 8.0, f"email {HOSTILE} is not valid"),
-    ("add_membership", "alice", "eng & ops", "done", 204, 2, 40.0, None),
+    ("add_membership", "alice", "eng & ops", "applied", 204, 2, 40.0, None),
 )
 REJECTS = frames.from_records(
     [{"source": "idp", "kind": "user", "dn": f"uid={HOSTILE},dc=example", "id": "c-1", "reason": "no mail"}],
@@ -63,8 +63,8 @@ def test_the_summary_has_the_counts_of_the_run() -> None:
         "ended_at": "2025-03-01T02:01:15+00:00",
         "duration_seconds": 75.0,
         "operations": 3,
-        "by_status": {"done": 2, "failed": 1},
-        "by_operation": {"add_membership": {"done": 1}, "create_user": {"done": 1, "failed": 1}},
+        "by_status": {"applied": 2, "failed": 1},
+        "by_operation": {"add_membership": {"applied": 1}, "create_user": {"applied": 1, "failed": 1}},
         "rejects": 1,
         "sources": {"directory users": 3, "Confluence users": 1},
         "guards": [
@@ -96,9 +96,11 @@ def test_the_html_escapes_every_value_and_loads_nothing_from_outside() -> None:
 def test_the_html_shows_summary_failures_guards_changes_and_rejects() -> None:
     html = reporting.render_html(report())
 
-    assert "<tr><th>Operations</th><td>3 (2 done, 1 failed)</td></tr>" in html
+    assert "<tr><th>Operations</th><td>3 (2 applied, 1 failed)</td></tr>" in html
     assert "<h2>Failures (1)</h2>" in html
     assert "<h2>Changes (2)</h2>" in html
+    assert "<tr><th>operation</th><th>target</th><th>group</th><th>status</th></tr>" in html
+    assert "<tr><td>add_membership</td><td>alice</td><td>eng &amp; ops</td><td>applied</td></tr>" in html
     assert "<h2>Rejected entries (1)</h2>" in html
     assert (
         "<tr><td>users disabled or deleted</td><td>0</td><td>50 and 5%</td><td>within limit</td></tr>" in html
@@ -106,8 +108,8 @@ def test_the_html_shows_summary_failures_guards_changes_and_rejects() -> None:
     assert "<li>Confluence hides emails; compared with the ledger</li>" in html
     # the chart: one bar per kind, one segment per status
     assert re.findall(r"<title>([^<]+)</title></rect>", html) == [
-        "add_membership: 1 done",
-        "create_user: 1 done",
+        "add_membership: 1 applied",
+        "create_user: 1 applied",
         "create_user: 1 failed",
     ]
 
@@ -131,7 +133,7 @@ def test_the_trend_shows_the_last_30_runs_oldest_first() -> None:
             rules_sha256="x",
             dry_run=False,
             status="failed" if n == 1 else "success",
-            counts={"create_user": {"done": n, "failed": 1}},
+            counts={"create_user": {"applied": n, "failed": 1}},
         )
         for n in range(1, 41)
     ]
@@ -155,9 +157,9 @@ def test_the_trend_chart_scales_bars_to_the_largest_run() -> None:
             "x",
             False,
             "success",
-            {"create_user": {"done": 30, "failed": 10}},
+            {"create_user": {"applied": 30, "failed": 10}},
         ),
-        RunRecord(2, "d", "b", STARTED, None, "f", "x", True, "success", {"create_user": {"done": 20}}),
+        RunRecord(2, "d", "b", STARTED, None, "f", "x", True, "success", {"create_user": {"applied": 20}}),
     ]
     first, second = reporting.trend_chart(runs, height=120.0)
 
@@ -169,7 +171,7 @@ def test_the_trend_chart_scales_bars_to_the_largest_run() -> None:
 def test_the_csv_neutralises_cells_a_spreadsheet_would_run() -> None:
     hostile = results(
         *(
-            ("create_user", f"{prefix}cmd|' /C calc'!A0", None, "done", 201, 1, 1.0, None)
+            ("create_user", f"{prefix}cmd|' /C calc'!A0", None, "applied", 201, 1, 1.0, None)
             for prefix in ("=", "+", "-", "@", "\t", "\r")
         ),
         ("create_user", "plain-name", None, "failed", 500, 3, 1.5, '=HYPERLINK("http://x")'),
@@ -205,7 +207,7 @@ def test_the_report_files_are_written_to_the_run_folder(tmp_path) -> None:
     )
     assert (tmp_path / "run" / "operations.csv").read_bytes() == reporting.operations_csv(RESULTS).encode()
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["by_status"] == {
-        "done": 2,
+        "applied": 2,
         "failed": 1,
     }
     assert (tmp_path / "run" / "report.html").read_text().startswith("<!DOCTYPE html>")
