@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from confluence_provisioning.mapping.dn import DnError, dn_key
+from confluence_provisioning.mapping.naming import USER_COLUMNS
 from confluence_provisioning.mapping.patterns import (
     PATTERN_HINT,
     REPLACE_HINT,
@@ -41,9 +42,6 @@ from confluence_provisioning.mapping.patterns import (
     compile_pattern,
     compile_rewrite,
 )
-
-# Columns of the IdP users frame that naming and scoping rules may read besides attr.* ones.
-USER_COLUMNS = ("login", "email", "display_name")
 
 
 def _compiles(source: str) -> str:
