@@ -204,3 +204,14 @@ def test_a_protected_user_is_left_out_and_reported_ignoring_case() -> None:
             "left out: 'admin' is a protected user (protected.users), which a sync never changes",
         )
     ]
+
+
+def test_a_large_collision_names_three_others_and_counts_the_rest() -> None:
+    idp = directory([person(f"user{n:04}", email="noreply@example.com") for n in range(2000)])
+    reasons = dict(left_out(idp))
+    assert len(reasons) == 2000
+    assert reasons["u:user0001"] == (
+        "left out: its email 'noreply@example.com' is also the email of "
+        f"'uid=user0000,ou=people,{BASE}', 'uid=user0002,ou=people,{BASE}', "
+        f"'uid=user0003,ou=people,{BASE}' and 1996 more; nobody is merged"
+    )

@@ -27,6 +27,8 @@ from confluence_provisioning.mapping.scoping import scope_rules
 if TYPE_CHECKING:
     from confluence_provisioning.settings import Protected, UserRules
 
+NAMED_COLLISIONS = 3  # a reason names this many others: 5,000 users sharing noreply@ must not each list all
+
 
 def map_users(
     users: pd.DataFrame,
@@ -98,13 +100,16 @@ def _reasons(named: pd.DataFrame, protected: set[str]) -> pd.Series:
 
 
 def _collisions(named: pd.DataFrame, keys: pd.Series, usable: pd.Series, field: str) -> pd.Series:
-    """Users whose key another usable user shares: the reason names every other one by DN."""
+    """Users whose key another usable user shares: the reason names the others by DN (the first few)."""
     candidates = keys[usable & keys.notna()]
     shared = candidates[candidates.duplicated(keep=False)]
     reasons = pd.Series(None, index=named.index, dtype=object)
     for key, rows in shared.groupby(shared, sort=True).groups.items():
-        dns = named.loc[rows, "source_dn"]
+        dns = named.loc[rows, "source_dn"].sort_values()
+        first = list(dns.head(NAMED_COLLISIONS + 1).items())
         for row in rows:
-            others = ", ".join(f"'{dn}'" for dn in sorted(dns.drop(row)))
-            reasons[row] = f"its {field} '{key}' is also the {field} of {others}; nobody is merged"
+            others = [f"'{dn}'" for other, dn in first if other != row][:NAMED_COLLISIONS]
+            more = len(rows) - 1 - len(others)
+            listed = ", ".join(others) + (f" and {more} more" if more else "")
+            reasons[row] = f"its {field} '{key}' is also the {field} of {listed}; nobody is merged"
     return reasons
