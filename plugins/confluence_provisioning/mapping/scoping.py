@@ -45,7 +45,7 @@ def scope_rules(
 def _first_match(
     users: pd.DataFrame, groups: pd.DataFrame, memberships: pd.DataFrame, scope: UserScope, word: str
 ) -> pd.Series:
-    """The label of the first condition of ``scope`` each user meets, in the order they are written."""
+    """The label of the first condition each user meets: groups, subtrees, attributes, each as written."""
     found = pd.Series(pd.NA, index=users.index, dtype="string")
     if scope.groups:
         found = found.fillna(_by_group(users, groups, memberships, scope.groups, word))

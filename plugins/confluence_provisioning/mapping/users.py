@@ -5,7 +5,7 @@ as a reject row, when
 - Confluence would refuse its username, display name or email;
 - it is a protected user (``protected.users``): a sync never touches those;
 - another in-scope user ends up with the same username, or the same email
-  (ignoring case): both are left out, each naming the other, so nobody is
+  (ignoring case): all are left out, each naming the others, so nobody is
   merged into someone else's account.
 """
 
