@@ -18,6 +18,8 @@ import os
 import resource
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from confluence_provisioning.settings import load_settings
 
 from bench.measure import Meter, process_age
 from bench.results import PHASES
+from bench.sampler import Sampler
 
 DAG_ID = "confluence_provisioning"
 
@@ -46,6 +49,7 @@ class PipelineSpec:
     rules: str  # a rules file; its folder is the run's rules folder
     out: str  # the run's AIRFLOW_HOME: audit store and run folders, emptied first
     watched: dict[str, int] = field(default_factory=dict)  # processes whose CPU time each phase reports
+    profile: bool = False  # sample every thread of each phase into profile-<phase>.txt beside ``out``
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -95,6 +99,18 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
     shutil.rmtree(spec.out, ignore_errors=True)
     Path(spec.out).mkdir(parents=True)
     meter = Meter(spec.watched)
+
+    @contextmanager
+    def phase(name: str) -> Iterator[None]:
+        with meter.measure(name):
+            if not spec.profile:
+                yield
+                return
+            sampler = Sampler()
+            with sampler.sampling():
+                yield
+        sampler.write(Path(spec.out).parent / f"profile-{name}.txt", name)
+
     settings = load_settings(rules)
     os.environ.update(
         connection_environment(spec, settings.directory.connection_id, settings.confluence.connection_id)
@@ -108,21 +124,21 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
         rules_dir=rules.parent,
         params=RunParams(rules_file=rules.name),
     )
-    with meter.measure("extract_idp"):
+    with phase("extract_idp"):
         idp = tasks.extract_idp(context)
-    with meter.measure("extract_confluence"):
+    with phase("extract_confluence"):
         confluence = tasks.extract_confluence(context)
-    with meter.measure("map"):
+    with phase("map"):
         desired = tasks.map_rules(context, idp, confluence)
-    with meter.measure("plan"):
+    with phase("plan"):
         planned = tasks.plan(context, desired, confluence)
     failed = 0
-    with meter.measure("apply"):
+    with phase("apply"):
         for stage_task in tasks.STAGE_TASKS.values():
             for chunk in planned["chunks"][stage_task]:
                 counts = tasks.apply_chunk(context, chunk)["counts"]
                 failed += sum(by_status.get("failed", 0) for by_status in counts.values())
-    with meter.measure("report"):
+    with phase("report"):
         tasks.report(context)
     report = meter.report(PHASES)
     return {

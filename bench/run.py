@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="working folder (default bench/out)")
     parser.add_argument("--no-floors", action="store_true", help="measure the pipeline only")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample every thread of each phase into runs/<scenario>/profile-<phase>.txt",
+    )
+    parser.add_argument(
         "--results", type=Path, default=RESULTS, help="append the table here (default bench/RESULTS.md)"
     )
     parser.add_argument("--no-results", action="store_true", help="print the JSON lines only")
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                         emulator,
                         args.out / "runs" / f"{scenario.name}-{size.users}u",
                         floors=not args.no_floors,
+                        profile=args.profile,
                     )
                     print(json.dumps(result), flush=True)
                     results.append(result)

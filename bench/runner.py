@@ -30,7 +30,14 @@ from bench.scenarios import Scenario
 from bench.services import EmulatorProcess
 from sandbox.openldap import OpenLdapSandbox
 
-FLOORS = ("ldapsearch", "ldap3", "confluence_reads", "confluence_writes")
+FLOORS = (
+    "ldapsearch",
+    "ldap3",
+    "confluence_reads",
+    "confluence_reads_requests",
+    "confluence_writes",
+    "confluence_writes_requests",
+)
 
 
 def run_scenario(
@@ -41,6 +48,7 @@ def run_scenario(
     out: Path,
     *,
     floors: bool = True,
+    profile: bool = False,
 ) -> dict[str, Any]:
     load_average = [round(value, 2) for value in os.getloadavg()]
     settings = dataset.settings
@@ -57,6 +65,7 @@ def run_scenario(
         rules=str(dataset.rules),
         out=str(out / "airflow-home"),
         watched=servers,
+        profile=profile,
     )
     if floors:
         emulator.load_state(start)
@@ -69,9 +78,10 @@ def run_scenario(
 
     if floors and pipeline["planned_operations"]:
         requests = plan_writes(Path(pipeline["plan_file"]), settings)
-        emulator.load_state(start)
-        with meter.measure("confluence_writes"):
-            write_floor(emulator.site, settings.confluence.max_in_flight, requests)
+        for via, name in (("http.client", "confluence_writes"), ("requests", "confluence_writes_requests")):
+            emulator.load_state(start)
+            with meter.measure(name):
+                write_floor(emulator.site, settings.confluence.max_in_flight, requests, via)
 
     floor_seconds = {name: round(meter.seconds[name], 3) for name in FLOORS if name in meter.seconds}
     by_method = counters["by_method"]
@@ -135,8 +145,9 @@ def _read_floors(spec: PipelineSpec, dataset: Dataset, emulator: EmulatorProcess
         ldapsearch_floor(bind, searches, profile.page_size)
     with meter.measure("ldap3"):
         ldap3_floor(bind, searches, profile.page_size)
-    with meter.measure("confluence_reads"):
-        read_floor(emulator.site, settings.confluence.max_in_flight, settings.confluence.page_size)
+    for via, name in (("http.client", "confluence_reads"), ("requests", "confluence_reads_requests")):
+        with meter.measure(name):
+            read_floor(emulator.site, settings.confluence.max_in_flight, settings.confluence.page_size, via)
 
 
 def _state(dataset: Dataset, start: Start) -> dict[str, Any]:
