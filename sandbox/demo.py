@@ -83,6 +83,8 @@ def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorS
     login, password = confluence.admin_auth
     return {
         **os.environ,
+        # airflow standalone starts its parts as `airflow ...` commands found on PATH
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
