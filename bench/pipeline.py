@@ -100,16 +100,19 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
     Path(spec.out).mkdir(parents=True)
     meter = Meter(spec.watched)
 
+    peak_rss_by_phase: dict[str, int] = {}
+
     @contextmanager
     def phase(name: str) -> Iterator[None]:
         with meter.measure(name):
-            if not spec.profile:
+            if spec.profile:
+                sampler = Sampler()
+                with sampler.sampling():
+                    yield
+                sampler.write(Path(spec.out).parent / f"profile-{name}.txt", name)
+            else:
                 yield
-                return
-            sampler = Sampler()
-            with sampler.sampling():
-                yield
-        sampler.write(Path(spec.out).parent / f"profile-{name}.txt", name)
+        peak_rss_by_phase[name] = peak_rss()
 
     settings = load_settings(rules)
     os.environ.update(
@@ -141,17 +144,25 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
     with phase("report"):
         tasks.report(context)
     report = meter.report(PHASES)
+    # the peak resident memory by the end of each phase: which phase raised it
+    peaks = {phase: peak_rss_by_phase[phase] for phase in PHASES}
     return {
         "phases": {phase: values["seconds"] for phase, values in report.items()},
         "cpu": {phase: values["cpu"] for phase, values in report.items()},
         "total_seconds": round(sum(meter.seconds[phase] for phase in PHASES), 3),
         "startup_seconds": round(startup, 3),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak_rss(),
+        "peak_rss_by_phase": peaks,
         "planned_operations": planned["operations"],
         "plan": planned["summary"],
         "plan_file": urlsplit(str(context.folder / "plan" / "plan.parquet")).path,
         "failed_operations": failed,
     }
+
+
+def peak_rss() -> int:
+    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main(argv: list[str] | None = None) -> int:

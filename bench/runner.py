@@ -1,9 +1,10 @@
-"""One scenario end to end: the read floors, the pipeline in a fresh process, the write floor, checks.
+"""One scenario end to end: the read floors, the pipeline, the write floors, the checks.
 
 Every measurement starts from the scenario's Confluence state, loaded into the
 emulator with its counters zeroed, so the pipeline and the floors see the same
-site. The floors run in this process; the pipeline in its own, so that its peak
-memory is its own.
+site. The pipeline and the floors each run in a fresh process (``bench.pipeline``,
+``bench.floors``): the pipeline's peak memory is then its own, and neither pays
+for the objects of the generated company this process holds.
 """
 
 from __future__ import annotations
@@ -16,28 +17,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from confluence_provisioning.idp.connecting import open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
-
 from bench.dataset import Dataset, Start
-from bench.floors.confluence import read_floor, write_floor
-from bench.floors.ldap import Bind, ldap3_floor, ldapsearch_floor, pipeline_searches
-from bench.floors.plan_writes import plan_writes
-from bench.measure import Meter, pid_running
-from bench.pipeline import PipelineSpec, ldap_options
+from bench.floors.suite import READS, WRITES
+from bench.measure import pid_running
+from bench.pipeline import PipelineSpec
 from bench.results import ratios, writes
 from bench.scenarios import Scenario
 from bench.services import EmulatorProcess
 from sandbox.openldap import OpenLdapSandbox
-
-FLOORS = (
-    "ldapsearch",
-    "ldap3",
-    "confluence_reads",
-    "confluence_reads_requests",
-    "confluence_writes",
-    "confluence_writes_requests",
-)
 
 
 def run_scenario(
@@ -51,10 +38,8 @@ def run_scenario(
     profile: bool = False,
 ) -> dict[str, Any]:
     load_average = [round(value, 2) for value in os.getloadavg()]
-    settings = dataset.settings
     start = dataset.state(scenario.start)
     servers = {"emulator": emulator.pid, "slapd": pid_running(str(ldap.folder / "config"))}
-    meter = Meter(servers)
     spec = PipelineSpec(
         ldap_uri=ldap.uri,
         ldap_bind_dn=ldap.bind_dn,
@@ -67,23 +52,22 @@ def run_scenario(
         watched=servers,
         profile=profile,
     )
+    measured: dict[str, dict[str, Any]] = {}
     if floors:
         emulator.load_state(start)
-        _read_floors(spec, dataset, emulator, meter)
+        measured.update(_floors(spec, out, list(READS)))
 
     emulator.load_state(start)
-    pipeline = run_pipeline(spec, out)
+    pipeline = _in_fresh_process("bench.pipeline", asdict(spec), out / "pipeline")
     counters = emulator.counters()
     final_in_sync = _active_part(emulator.state()) == _active_part(_state(dataset, Start.in_sync))
 
     if floors and pipeline["planned_operations"]:
-        requests = plan_writes(Path(pipeline["plan_file"]), settings)
-        for via, name in (("http.client", "confluence_writes"), ("requests", "confluence_writes_requests")):
+        for name in WRITES:
             emulator.load_state(start)
-            with meter.measure(name):
-                write_floor(emulator.site, settings.confluence.max_in_flight, requests, via)
+            measured.update(_floors(spec, out, [name], plan_file=pipeline["plan_file"]))
 
-    floor_seconds = {name: round(meter.seconds[name], 3) for name in FLOORS if name in meter.seconds}
+    floor_seconds = {name: values["seconds"] for name, values in measured.items()}
     by_method = counters["by_method"]
     return {
         "scenario": scenario.name,
@@ -95,6 +79,7 @@ def run_scenario(
         "total_seconds": pipeline["total_seconds"],
         "startup_seconds": pipeline["startup_seconds"],
         "peak_rss_bytes": pipeline["peak_rss_bytes"],
+        "peak_rss_by_phase": pipeline["peak_rss_by_phase"],
         "http_requests": by_method,
         "writes": writes(by_method),
         "planned_operations": pipeline["planned_operations"],
@@ -102,7 +87,7 @@ def run_scenario(
         "failed_operations": pipeline["failed_operations"],
         "floors": floor_seconds,
         "ratios": ratios(pipeline["phases"], floor_seconds),
-        "cpu": {**pipeline["cpu"], **{name: meter.cpu[name] for name in floor_seconds}},
+        "cpu": {**pipeline["cpu"], **{name: values["cpu"] for name, values in measured.items()}},
         "checks": {
             "final_state_in_sync": final_in_sync,
             "writes_equal_planned_operations": writes(by_method) == pipeline["planned_operations"],
@@ -111,43 +96,33 @@ def run_scenario(
     }
 
 
-def run_pipeline(spec: PipelineSpec, folder: Path) -> dict[str, Any]:
-    """``python -m bench.pipeline`` in a fresh process; its result. Its logs go to pipeline.log."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _floors(
+    spec: PipelineSpec, folder: Path, names: list[str], plan_file: str | None = None
+) -> dict[str, Any]:
+    """``python -m bench.floors``: seconds and CPU per floor."""
+    request = {**asdict(spec), "plan_file": plan_file}
+    return _in_fresh_process("bench.floors", request, folder / f"floors-{names[0]}", *names)
+
+
+def _in_fresh_process(module: str, spec: dict[str, Any], stem: Path, *names: str) -> dict[str, Any]:
+    """``python -m module SPEC RESULT [names]``; its JSON result. Its output goes to ``<stem>.log``."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
     spec_file, result_file, log_file = (
-        folder / name for name in ("spec.json", "result.json", "pipeline.log")
+        stem.with_name(stem.name + suffix) for suffix in ("-spec.json", "-result.json", ".log")
     )
-    spec.write(spec_file)
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
     result_file.unlink(missing_ok=True)
     with log_file.open("wb") as log:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.pipeline", str(spec_file), str(result_file)],
+            [sys.executable, "-m", module, str(spec_file), str(result_file), *names],
             stdout=log,
             stderr=subprocess.STDOUT,
             check=False,
         )
     if done.returncode != 0:
         tail = log_file.read_text(errors="replace")[-4000:]
-        raise RuntimeError(f"the pipeline failed (exit {done.returncode}), see {log_file}:\n{tail}")
+        raise RuntimeError(f"python -m {module} failed (exit {done.returncode}), see {log_file}:\n{tail}")
     return json.loads(result_file.read_text(encoding="utf-8"))
-
-
-def _read_floors(spec: PipelineSpec, dataset: Dataset, emulator: EmulatorProcess, meter: Meter) -> None:
-    settings = dataset.settings
-    profile = resolve_profile(settings.directory)
-    connection = open_connection(ldap_options(spec))
-    try:
-        searches = pipeline_searches(connection, profile)
-    finally:
-        connection.unbind()
-    bind = Bind(spec.ldap_uri, spec.ldap_bind_dn, spec.ldap_password)
-    with meter.measure("ldapsearch"):
-        ldapsearch_floor(bind, searches, profile.page_size)
-    with meter.measure("ldap3"):
-        ldap3_floor(bind, searches, profile.page_size)
-    for via, name in (("http.client", "confluence_reads"), ("requests", "confluence_reads_requests")):
-        with meter.measure(name):
-            read_floor(emulator.site, settings.confluence.max_in_flight, settings.confluence.page_size, via)
 
 
 def _state(dataset: Dataset, start: Start) -> dict[str, Any]:
