@@ -45,6 +45,7 @@ def test_a_frame_survives_the_round_trip_with_its_types(base: ObjectStoragePath)
 
     assert uri == f"{base}/run/idp/users.parquet"
     pd.testing.assert_frame_equal(storage.read_frame(uri, frames.USERS), users)
+    assert storage.count_rows(uri) == 2
     assert storage.exists(uri) and not storage.exists(f"{base}/run/idp/groups.parquet")
 
 

@@ -44,6 +44,7 @@ DESIRED_FRAMES = {
     "users": frames.DESIRED_USERS,
     "groups": frames.DESIRED_GROUPS,
     "memberships": frames.DESIRED_MEMBERSHIPS,
+    "held": frames.HELD_USERS,
 }
 # one mapped apply task per stage, named after it: "create groups" -> apply.create_groups
 STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planning.STAGES}
@@ -452,5 +453,5 @@ def _sources(run: RunContext) -> dict[str, int]:
     ):
         uri = run.uri(f"{name}.parquet")
         if storage.exists(uri):
-            counts[label] = len(storage.read_frame(uri))
+            counts[label] = storage.count_rows(uri)
     return counts
