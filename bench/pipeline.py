@@ -95,6 +95,7 @@ def connection_environment(spec: PipelineSpec, ldap_conn_id: str, confluence_con
 
 def run(spec: PipelineSpec) -> dict[str, Any]:
     startup = process_age()  # the interpreter and the library's imports, which every task pays too
+    baseline_rss = peak_rss()  # what the imports hold before any data: the per-user share excludes it
     rules = Path(spec.rules)
     shutil.rmtree(spec.out, ignore_errors=True)
     Path(spec.out).mkdir(parents=True)
@@ -153,6 +154,7 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
         "startup_seconds": round(startup, 3),
         "peak_rss_bytes": peak_rss(),
         "peak_rss_by_phase": peaks,
+        "baseline_rss_bytes": baseline_rss,
         "planned_operations": planned["operations"],
         "plan": planned["summary"],
         "plan_file": urlsplit(str(context.folder / "plan" / "plan.parquet")).path,

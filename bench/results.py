@@ -111,18 +111,30 @@ def _against_floors(result: dict[str, Any], phase: str) -> str:
 
 
 def _per_user(results: Sequence[dict[str, Any]]) -> list[str]:
-    """Time and memory per user of every run, so linear growth shows at a glance."""
+    """Time and memory per user of every run, so linear growth shows at a glance; checks; machine load.
+
+    Memory per user leaves out what the process holds before it reads anything
+    (the interpreter and the libraries), which does not grow with the directory.
+    """
     lines = [
-        "| scenario | users | ms per user (total) | KiB per user (peak RSS) |",
-        "| --- | ---: | ---: | ---: |",
+        "| scenario | users | ms per user (total) | KiB per user (peak RSS above the imports) | imports "
+        "| checks | load average (1 min) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for result in results:
         users = result["size"]["users"]
+        grown = result["peak_rss_bytes"] - result["baseline_rss_bytes"]
         lines.append(
             f"| {result['scenario']} | {users:,} | {1000 * result['total_seconds'] / users:.3f} | "
-            f"{result['peak_rss_bytes'] / 1024 / users:.1f} |"
+            f"{grown / 1024 / users:.1f} | {result['baseline_rss_bytes'] / 1024**2:,.0f} MiB | "
+            f"{_checks(result['checks'])} | {result['load_average'][0]:.1f} |"
         )
     return lines
+
+
+def _checks(checks: dict[str, bool]) -> str:
+    failed = [name.replace("_", " ") for name, ok in checks.items() if not ok]
+    return "all passed" if not failed else "FAILED: " + ", ".join(failed)
 
 
 def _seconds(value: float | None) -> str:

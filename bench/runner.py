@@ -80,6 +80,7 @@ def run_scenario(
         "startup_seconds": pipeline["startup_seconds"],
         "peak_rss_bytes": pipeline["peak_rss_bytes"],
         "peak_rss_by_phase": pipeline["peak_rss_by_phase"],
+        "baseline_rss_bytes": pipeline["baseline_rss_bytes"],
         "http_requests": by_method,
         "writes": writes(by_method),
         "planned_operations": pipeline["planned_operations"],
