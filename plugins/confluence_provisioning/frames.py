@@ -20,6 +20,8 @@ Desired frames are what the mapping rules say Confluence should have:
 - desired_users:        username, display_name, email, active, source_id, source_dn, rule
 - desired_groups:       name, managed, prune_members, rule
 - desired_memberships:  group, username, new_users_only, rule
+- held_users:           username, reason   (the Confluence accounts of active in-scope
+                        users the rules left out: a plan leaves them as they are)
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ DESIRED_MEMBERSHIPS: dict[str, str] = {
     "username": STRING,
     "new_users_only": BOOL,  # default groups for new users: added only when the user is created
     "rule": STRING,
+}
+
+HELD_USERS: dict[str, str] = {
+    "username": STRING,  # lower case, one row each
+    "reason": STRING,  # the reject's reason
 }
 
 ATTRIBUTE_PREFIX = "attr."

@@ -15,6 +15,11 @@ Choices, for the admin reading a plan:
   GuardError listing who would go, and the admin either protects those accounts
   (``protected.users``), sets ``users.out_of_scope: keep``, or passes the run once with
   ``allow_over_limits``. The percent is of all non-protected Confluence users.
+- Held users (``desired.held``: the accounts of active IdP users the rules left out, e.g.
+  two users whose usernames collide, or one whose email was removed) are not out of
+  scope: like protected users they get no operation at all, memberships included, and a
+  note lists those Confluence has. Users excluded by a scope rule or gone from the IdP
+  are out of scope as above.
 - Users the IdP reports disabled are disabled in Confluence (``users.operations.disable``)
   and are never created. Their memberships, and those of every account that is or
   becomes disabled, are left alone, so a re-enabled account gets its groups back as

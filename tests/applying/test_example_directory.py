@@ -66,3 +66,22 @@ def test_the_example_directory_provisions_an_empty_site_and_then_nothing(conflue
     second = sync(confluence, wanted, RULES)
     assert len(second.plan) == 0
     assert second.writes == 0
+
+
+def test_an_account_the_rules_cannot_name_is_held_not_disabled(confluence, wanted):
+    # JSmith and the contractor jsmith both map to jsmith: the account is theirs to sort out
+    assert "jsmith" in set(wanted.held["username"])
+    site = confluence.directory
+    site.create_user("jsmith", "John Smith", "john.smith@example.com", "pw")
+    site.create_group("developers")
+    site.add_member("jsmith", "developers")
+
+    run = sync(confluence, wanted, RULES)
+
+    assert run.result.ok, run.result.summary()
+    assert [op.describe() for op in run.plan.operations if op.target == "jsmith"] == []
+    [held] = [note for note in run.plan.notes if note.startswith("held 1 Confluence users")]
+    assert ": jsmith (left out: its username 'jsmith' is also the username of" in held
+    state = site_state(confluence)
+    assert state["users"]["jsmith"] == ("John Smith", "john.smith@example.com", True)
+    assert ("developers", "jsmith") in state["memberships"]

@@ -215,3 +215,40 @@ def test_a_large_collision_names_three_others_and_counts_the_rest() -> None:
         f"'uid=user0000,ou=people,{BASE}', 'uid=user0002,ou=people,{BASE}', "
         f"'uid=user0003,ou=people,{BASE}' and 1996 more; nobody is merged"
     )
+
+
+def test_active_users_left_out_are_held_by_the_username_the_rules_gave_them() -> None:
+    contractor = f"uid=jsmith,ou=contractors,ou=people,{BASE}"
+    idp = directory(
+        [
+            person("JSmith"),  # the same username as the contractor once lower-cased
+            person("jsmith", id="u:contractor", dn=contractor, email="john.smith@example.com"),
+            person("ann", email=None),  # her email was removed
+            person("bob", email=None, active=False),  # a leaver: his account goes out of scope
+            person("mary jane", email="mj@example.com"),  # a name Confluence forbids
+            person(" "),  # no username to hold
+            person("carol"),
+        ]
+    )
+    result = mapped(idp)
+    assert rows(result.users, "username") == [("carol",)]
+    assert rows(result.held) == [
+        ("ann", "left out: it has no email address, and Confluence requires one"),
+        (
+            "jsmith",
+            f"left out: its username 'jsmith' is also the username of 'uid=JSmith,ou=people,{BASE}'; "
+            "nobody is merged",
+        ),
+        (
+            "mary jane",
+            "left out: its username 'mary jane' contains whitespace, which Confluence does not allow",
+        ),
+    ]
+
+
+def test_a_username_a_synced_user_has_is_not_held() -> None:
+    idp = directory([person("JDoe"), person("jdoe", id="u:jdoe2", email="john.doe@example.com")])
+    result = mapped(idp, users={"username": {"lowercase": False}})
+    assert rows(result.users, "username") == [("jdoe",)]
+    assert rows(result.rejects, "id") == [("u:JDoe",)]
+    assert result.held.empty

@@ -106,7 +106,7 @@ def examples(count: int) -> settings:
 
 
 def assert_same(first: MappingResult, second: MappingResult) -> None:
-    for name in ("users", "groups", "memberships", "rejects"):
+    for name in ("users", "groups", "memberships", "rejects", "held"):
         assert_frame_equal(getattr(first, name), getattr(second, name))
 
 

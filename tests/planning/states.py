@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from confluence_provisioning import frames
@@ -13,15 +13,18 @@ class State:
     users: pd.DataFrame
     groups: pd.DataFrame
     memberships: pd.DataFrame
+    held: pd.DataFrame = field(default_factory=lambda: frames.empty(frames.HELD_USERS))
 
 
 def desired(
     users: list[tuple[str, str, str, bool]] = (),
     groups: list[tuple[str, bool, bool]] = (),
     memberships: list[tuple[str, str, bool]] = (),
+    held: list[tuple[str, str]] = (),
 ) -> State:
     """users (username, display name, email, active); groups (name, managed, prune);
-    memberships (group, username, new users only). Rules are named after what they made."""
+    memberships (group, username, new users only); held (username, reason).
+    Rules are named after what they made."""
     return State(
         frames.from_records(
             [
@@ -52,6 +55,7 @@ def desired(
             ],
             frames.DESIRED_MEMBERSHIPS,
         ),
+        frames.from_records([{"username": name, "reason": why} for name, why in held], frames.HELD_USERS),
     )
 
 

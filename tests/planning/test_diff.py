@@ -246,6 +246,47 @@ def test_pruning_spares_kept_memberships_and_disabled_accounts():
     assert rows(result) == [("remove_membership", "dan", "eng"), ("remove_membership", "erin", "eng")]
 
 
+JSMITH_REASON = "left out: its username 'jsmith' is also the username of 'uid=JSmith,ou=people'"
+
+
+@pytest.mark.parametrize(
+    ("out_of_scope", "zed"),
+    [
+        ("disable", ("disable_user", "zed", None)),
+        ("delete", ("delete_user", "zed", None)),
+        ("keep", ("remove_membership", "zed", "eng")),
+    ],
+)
+def test_held_users_are_left_as_they_are_while_out_of_scope_users_are_not(out_of_scope, zed):
+    want = desired(
+        [ALICE],
+        [("eng", True, True)],
+        [("eng", "alice", False)],
+        held=[
+            ("jsmith", JSMITH_REASON),
+            ("nobody", "left out: no account"),
+            ("admin", "left out: protected"),
+        ],
+    )
+    have = current(
+        [
+            ALICE,
+            ("jsmith", "John Smith", None, True),
+            ("zed", "Zed", None, True),
+            ("admin", "Admin", None, True),
+        ],
+        ["eng"],
+        [("eng", "alice"), ("eng", "jsmith"), ("eng", "zed")],
+    )
+    users = {"out_of_scope": out_of_scope, "operations": {"delete": True}}
+    result = plan(want, have, settings(users=users))
+    assert rows(result) == [zed]
+    assert result.notes == (
+        "held 1 Confluence users the rules could not map, left as they are (no update, disable, delete or "
+        f"membership change; see the rejects): jsmith ({JSMITH_REASON})",
+    )
+
+
 def test_memberships_of_users_not_created_are_not_added():
     want = desired([ALICE], [("eng", True, True)], [("eng", "alice", False)])
     result = plan(want, current([], ["eng"]), settings(users={"operations": {"create": False}}))

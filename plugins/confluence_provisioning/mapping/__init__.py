@@ -33,12 +33,17 @@ class IdpFrames(Protocol):
 
 @dataclass(frozen=True)
 class MappingResult:
-    """The desired state (frames.DESIRED_USERS/GROUPS/MEMBERSHIPS) and what was left out (frames.REJECTS)."""
+    """The desired state (frames.DESIRED_USERS/GROUPS/MEMBERSHIPS) and what was left out (frames.REJECTS).
+
+    ``held`` (frames.HELD_USERS): the usernames of active users left out, whose Confluence
+    accounts a plan leaves as they are (see mapping.users).
+    """
 
     users: pd.DataFrame
     groups: pd.DataFrame
     memberships: pd.DataFrame
     rejects: pd.DataFrame
+    held: pd.DataFrame
 
 
 def map_rules(
@@ -52,7 +57,9 @@ def map_rules(
     users = frames.conform(idp.users, frames.USERS)
     groups = frames.conform(idp.groups, frames.GROUPS)
     memberships = frames.conform(idp.memberships, frames.MEMBERSHIPS)
-    desired_users, user_rejects = map_users(users, groups, memberships, settings.users, settings.protected)
+    desired_users, user_rejects, held = map_users(
+        users, groups, memberships, settings.users, settings.protected
+    )
     desired_groups, desired_memberships, group_rejects = map_groups(
         groups, memberships, desired_users, settings.groups, settings.protected, existing_groups
     )
@@ -62,6 +69,7 @@ def map_rules(
         groups=_sorted(desired_groups, frames.DESIRED_GROUPS, ["name"]),
         memberships=_sorted(desired_memberships, frames.DESIRED_MEMBERSHIPS, ["group", "username"]),
         rejects=_sorted(rejects, frames.REJECTS, list(frames.REJECTS)),
+        held=_sorted(held, frames.HELD_USERS, ["username"]),
     )
 
 

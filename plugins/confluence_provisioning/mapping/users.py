@@ -7,6 +7,11 @@ as a reject row, when
 - another in-scope user ends up with the same username, or the same email
   (ignoring case): all are left out, each naming the others, so nobody is
   merged into someone else's account.
+
+A rejected user that the IdP reports active and whose username could be computed
+is *held*: its Confluence account, if any, is not the account of a leaver but of
+someone the rules could not name, so the plan leaves it as it is. A disabled one
+is a leaver whatever its data: its account is out of scope (users.out_of_scope).
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ def map_users(
     memberships: pd.DataFrame,
     rules: UserRules,
     protected: Protected,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(desired users, rejects) for the IdP users frame, both unsorted."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(desired users, rejects, held users) for the IdP users frame, all unsorted."""
     rules_column = scope_rules(users, groups, memberships, rules.include, rules.exclude)
     scoped = users[rules_column.notna()]
     username = field_values(scoped, rules.username, "login")
@@ -66,7 +71,21 @@ def map_users(
             "reason": reasons[rejected],
         }
     )
-    return named[~rejected], frames.conform(rejects, frames.REJECTS)
+    desired = named[~rejected]
+    held = _held(named[rejected], reasons[rejected], desired["username"])
+    return desired, frames.conform(rejects, frames.REJECTS), held
+
+
+def _held(rejected: pd.DataFrame, reasons: pd.Series, desired: pd.Series) -> pd.DataFrame:
+    """frames.HELD_USERS: the usernames of active rejected users, lower-cased as Confluence keys them.
+
+    A name a desired user has is that user's; of users sharing a name (a collision) one row is kept.
+    """
+    username = rejected["username"].str.lower()
+    computed = username.str.strip().str.len().gt(0).fillna(False)
+    keep = rejected["active"] & computed & ~username.isin(desired)  # desired names are lower case
+    held = pd.DataFrame({"username": username[keep], "reason": reasons[keep]})
+    return held.sort_values(["username", "reason"]).drop_duplicates("username")
 
 
 def _reasons(named: pd.DataFrame, protected: set[str]) -> pd.Series:

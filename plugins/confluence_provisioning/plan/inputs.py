@@ -1,8 +1,9 @@
-"""Planner inputs made comparable: checked shapes, lower-case names, protected entries left out.
+"""Planner inputs made comparable: checked shapes, lower-case names, protected and held entries left out.
 
 Confluence stores user and group names in lower case, so both sides are compared that way.
-Protected users and groups are removed here, before any diff, so no later step can plan
-anything for them.
+Protected users and groups, and the held users (accounts of IdP users the rules could not
+name: a data problem, not a leaver), are removed here, before any diff, so no later step
+can plan anything for them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.plan.columns import isin
+from confluence_provisioning.plan.text import first_names
 from confluence_provisioning.settings import Protected
 
 
@@ -27,6 +29,8 @@ class DesiredState(Protocol):
     def groups(self) -> pd.DataFrame: ...  # frames.DESIRED_GROUPS
     @property
     def memberships(self) -> pd.DataFrame: ...  # frames.DESIRED_MEMBERSHIPS
+    @property
+    def held(self) -> pd.DataFrame: ...  # frames.HELD_USERS
 
 
 class CurrentState(Protocol):
@@ -53,7 +57,7 @@ class Inputs:
 
 
 def prepare(desired: DesiredState, current: CurrentState, protected: Protected) -> Inputs:
-    """Checked, lower-cased inputs without protected users and groups.
+    """Checked, lower-cased inputs without protected users and groups, nor held users.
 
     Raises ValueError when the desired frames name a user or group twice: that is a
     mapping bug, and a plan built on it would flip-flop between the two rows.
@@ -71,6 +75,10 @@ def prepare(desired: DesiredState, current: CurrentState, protected: Protected) 
     notes: list[str] = []
     _note_protected(notes, "desired users", users["username"], protected_users, "protected.users")
     _note_protected(notes, "desired groups", groups["name"], protected_groups, "protected.groups")
+    held = _without(
+        _lowered(frames.conform(desired.held, frames.HELD_USERS), "username"), username=protected_users
+    )
+    left_alone = protected_users | set(held["username"])
 
     current_users = frames.conform(current.users, frames.USERS)
     current_users = current_users.rename(columns={"id": "username"})[
@@ -86,16 +94,15 @@ def prepare(desired: DesiredState, current: CurrentState, protected: Protected) 
         "username",
     ).drop_duplicates(ignore_index=True)
     current_groups = frames.conform(current.groups, frames.GROUPS)["name"].str.lower()
+    _note_held(notes, held, current_users["username"])
 
     return Inputs(
-        desired_users=_without(users, username=protected_users),
+        desired_users=_without(users, username=left_alone),
         desired_groups=_without(groups, name=protected_groups),
-        desired_memberships=_deduplicated(
-            _without(memberships, group=protected_groups, username=protected_users)
-        ),
-        current_users=_without(current_users, username=protected_users),
+        desired_memberships=_deduplicated(_without(memberships, group=protected_groups, username=left_alone)),
+        current_users=_without(current_users, username=left_alone),
         current_groups=frozenset(current_groups) - protected_groups,
-        current_memberships=_without(current_memberships, group=protected_groups, username=protected_users),
+        current_memberships=_without(current_memberships, group=protected_groups, username=left_alone),
         members_per_group=current_memberships["group"].value_counts(),
         notes=notes,
     )
@@ -121,6 +128,17 @@ def _note_protected(
     hits = sorted(set(names) & set(protected))
     if hits:
         notes.append(f"{what} include protected names left out of the plan ({key}): {', '.join(hits)}")
+
+
+def _note_held(notes: list[str], held: pd.DataFrame, current_users: pd.Series) -> None:
+    """Only held users Confluence has: for the others there is nothing to leave alone."""
+    present = held[isin(held["username"], current_users)]
+    if len(present):
+        listed = present["username"] + " (" + present["reason"] + ")"
+        notes.append(
+            f"held {len(present)} Confluence users the rules could not map, left as they are "
+            f"(no update, disable, delete or membership change; see the rejects): {first_names(listed)}"
+        )
 
 
 def _without(frame: pd.DataFrame, **excluded: Collection[str]) -> pd.DataFrame:
