@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task, task_group
-from confluence_provisioning.pipeline import tasks
+from confluence_provisioning.pipeline import recording, tasks
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.dag_config import dag_config
+from confluence_provisioning.pipeline.plan_files import STAGE_TASKS, chunk_name
 
 CONFIG = dag_config(Path(__file__).resolve().parents[1] / "include" / "mapping_rules")
 POOL = "confluence_api"
@@ -135,12 +136,12 @@ def confluence_provisioning() -> None:
         pool=POOL, execution_timeout=timedelta(hours=1), map_index_template="{{ chunk_name }}", **IO_RETRIES
     )
     def apply_chunk(chunk: str) -> dict[str, Any]:
-        get_current_context()["chunk_name"] = tasks.chunk_name(chunk)  # type: ignore[typeddict-unknown-key]
+        get_current_context()["chunk_name"] = chunk_name(chunk)  # type: ignore[typeddict-unknown-key]
         return tasks.apply_chunk(_run(), chunk)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **IO_RETRIES)
     def report() -> dict[str, Any]:
-        return tasks.report(_run())
+        return recording.report(_run())
 
     @task(outlets=[CONFLUENCE_DIRECTORY])
     def publish(summary: dict[str, Any]) -> None:
@@ -158,7 +159,7 @@ def confluence_provisioning() -> None:
         listing its chunks (and logging what the stage will do).
         """
         previous = None
-        for stage in tasks.STAGE_TASKS.values():
+        for stage in STAGE_TASKS.values():
             listed = chunks.override(task_id=f"{stage}_chunks")(planned, stage)
             # a stage without operations is skipped; the next one still runs
             applied = apply_chunk.override(

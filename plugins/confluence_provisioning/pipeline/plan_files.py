@@ -1,0 +1,85 @@
+"""The plan as files of the run folder: one Parquet file per apply chunk, and a record for the report.
+
+The plan task writes them, each stage's mapped apply task reads its chunks, and
+the report reads the record and the results beside the chunks, whatever
+happened in between (a guard that stopped the plan, an apply task that failed).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from confluence_provisioning import frames, planning, storage
+from confluence_provisioning.applying import RESULTS
+from confluence_provisioning.pipeline.context import RunContext
+from confluence_provisioning.plan.operations import Plan
+
+# one mapped apply task per stage, named after it: "create groups" -> apply.create_groups
+STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planning.STAGES}
+STAGE_KINDS = {STAGE_TASKS[name]: kinds for name, kinds in planning.STAGES}
+PLAN_FOLDER = "plan"
+RESULTS_FOLDER = "results"
+PLAN_RECORD = f"{PLAN_FOLDER}/plan.json"
+
+
+def write_chunks(run: RunContext, result: Plan, size: int) -> dict[str, list[str]]:
+    """Each stage's operations in files of at most ``size``; stage task name -> their URIs."""
+    frame = result.frame
+    chunks: dict[str, list[str]] = {}
+    for name, kinds in planning.STAGES:
+        stage = frame[frame["kind"].isin([kind.value for kind in kinds])].reset_index(drop=True)
+        task = STAGE_TASKS[name]
+        chunks[task] = [
+            storage.write_frame(
+                run.folder, f"{PLAN_FOLDER}/{task}-{start // size + 1:04d}", stage.iloc[start : start + size]
+            )
+            for start in range(0, len(stage), size)
+        ]
+    return chunks
+
+
+def write_plan_record(
+    run: RunContext, result: Plan, *, chunks: dict[str, list[str]], violations: list[str]
+) -> None:
+    """What the report needs of the plan, whether it was applied or stopped by a guard."""
+    record = {
+        "plan": storage.write_frame(run.folder, f"{PLAN_FOLDER}/plan", result.frame),
+        "summary": result.summary(),
+        "notes": list(result.notes),
+        "email_source": result.email_source,
+        "violations": violations,
+        "chunks": chunks,
+    }
+    storage.write_text(run.folder, PLAN_RECORD, json.dumps(record, indent=2))
+
+
+def read_plan_record(run: RunContext) -> dict[str, Any] | None:
+    """The record the plan task wrote, or None when the run stopped before it."""
+    uri = run.uri(PLAN_RECORD)
+    return json.loads(storage.read_text(uri)) if storage.exists(uri) else None
+
+
+def results_uri(chunk: str) -> str:
+    """Where the apply task of a chunk writes its results: ``results/`` beside ``plan/``."""
+    folder, name = chunk.rsplit(f"/{PLAN_FOLDER}/", 1)
+    return f"{folder}/{RESULTS_FOLDER}/{name}"
+
+
+def read_results(record: dict[str, Any] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The results of every chunk that finished, and the names of the chunks that did not."""
+    parts, missing = [frames.empty(RESULTS)], []
+    for uris in (record or {}).get("chunks", {}).values():
+        for chunk in uris:
+            if storage.exists(results_uri(chunk)):
+                parts.append(storage.read_frame(results_uri(chunk), RESULTS))
+            else:
+                missing.append(chunk_name(chunk))
+    return frames.conform(pd.concat(parts, ignore_index=True), RESULTS), missing
+
+
+def chunk_name(chunk: str) -> str:
+    """``add_memberships-0002``: how logs and the Airflow UI name a chunk."""
+    return chunk.rsplit("/", 1)[-1].removesuffix(".parquet") or "nothing to apply"

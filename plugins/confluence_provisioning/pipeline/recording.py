@@ -1,0 +1,167 @@
+"""The report task: the run into the audit history, the report files into the run folder.
+
+It runs after every other task whatever happened to them, so a run that failed
+still leaves its audit row and a report; it then fails itself, which fails the
+DAG run. It reads what the other tasks left in the run folder, no XCom.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from airflow.sdk.exceptions import AirflowFailException
+
+from confluence_provisioning import frames, storage
+from confluence_provisioning.audit import FAILED, SUCCESS, RunOutcome
+from confluence_provisioning.pipeline import outcome
+from confluence_provisioning.pipeline.context import RunContext
+from confluence_provisioning.pipeline.plan_files import read_plan_record, read_results
+from confluence_provisioning.pipeline.tasklog import counts_text
+from confluence_provisioning.plan.operations import PLAN
+from confluence_provisioning.reporting import GuardRow, ReportData, summary, write_report
+
+log = logging.getLogger("confluence_provisioning.pipeline")
+
+REPORT_FOLDER = "report"
+TREND_RUNS = 30
+
+
+def report(run: RunContext) -> dict[str, Any]:
+    """Record the run in the audit history, write the report files, prune old run folders."""
+    log.info("Recording the run in the audit history and writing its report")
+    record = read_plan_record(run)
+    results, missing_chunks = read_results(record)
+    rejects = pd.concat(
+        [
+            _read_if_written(run.uri(name), frames.REJECTS)
+            for name in ("idp/rejects.parquet", "desired/rejects.parquet")
+        ],
+        ignore_index=True,
+    )
+    error, notes = _run_error(record, results, missing_chunks)
+    status = SUCCESS if record is not None and error is None and not missing_chunks else FAILED
+    ended = datetime.now(UTC)
+    html_uri = run.uri(f"{REPORT_FOLDER}/report.html")
+    identity = run.identity()
+    with run.audit_store() as store:
+        store.record_run(
+            identity,
+            RunOutcome(
+                status=status,
+                ended_at=ended,
+                operations=results,
+                rejects=rejects,
+                error=error,
+                report_uri=html_uri,
+                **_history_changes(run, record, results),
+            ),
+        )
+        recorded = store.find_run(run.dag_id, run.dag_run_id)
+        trend = store.recent_runs(TREND_RUNS, dag_id=run.dag_id)
+    data = ReportData(
+        dag_id=run.dag_id,
+        dag_run_id=run.dag_run_id,
+        rules_file=run.params.rules_file,
+        dry_run=run.params.dry_run,
+        status=status,
+        started_at=run.started_at,
+        ended_at=ended,
+        results=_with_reasons(results, record),
+        rejects=rejects,
+        guards=_guards(run, record),
+        violations=record["violations"] if record else [],
+        notes=[*notes, *(record["notes"] if record else [])],
+        error=recorded.error if recorded is not None else error,
+        sources=_sources(run),
+        trend=trend,
+    )
+    files = write_report(run.folder / REPORT_FOLDER, data)
+    pruned = storage.prune_run_folders(
+        storage.storage_base(run.settings.run.storage_base),
+        run.dag_id,
+        run.settings.run.keep_run_folders_days,
+        ended.date(),
+    )
+    numbers = summary(data)
+    log.info("Run %s: %s", status, counts_text(numbers["by_status"]) or "no operations")
+    log.info("Report: %s", files.html)
+    log.info("Operations (CSV): %s; summary (JSON): %s", files.csv, files.json)
+    if pruned:
+        log.info(
+            "Pruned %d run folders older than %d days", len(pruned), run.settings.run.keep_run_folders_days
+        )
+    if status == FAILED:
+        raise AirflowFailException(data.error or "the run failed in an earlier task: see that task's log")
+    return numbers
+
+
+def _read_if_written(uri: str, schema: dict[str, str]) -> pd.DataFrame:
+    return storage.read_frame(uri, schema) if storage.exists(uri) else frames.empty(schema)
+
+
+def _run_error(
+    record: dict[str, Any] | None, results: pd.DataFrame, missing_chunks: list[str]
+) -> tuple[str | None, list[str]]:
+    """The run's error (None when it did not fail, or failed in a task that records its own) and notes."""
+    if record is None:
+        return None, ["The run stopped before a plan was made: nothing was applied."]
+    if record["violations"]:
+        return "the plan breaks safety guards; nothing was applied:\n" + "\n".join(
+            f"- {text}" for text in record["violations"]
+        ), []
+    notes = []
+    if missing_chunks:
+        notes.append(f"{len(missing_chunks)} apply tasks did not finish: {', '.join(missing_chunks)}")
+    return outcome.failure_message(results), notes
+
+
+def _history_changes(run: RunContext, record: dict[str, Any] | None, results: pd.DataFrame) -> dict[str, Any]:
+    """Ledger and managed-group updates; a dry run changed nothing, so it records none."""
+    if run.params.dry_run or record is None or results.empty:
+        return {}
+    return {
+        "pushed": outcome.pushed_profiles(
+            storage.read_frame(run.uri("desired/users.parquet"), frames.DESIRED_USERS), results
+        ),
+        "groups_now_managed": outcome.created_groups(results),
+        "groups_no_longer_managed": outcome.deleted_groups(results),
+    }
+
+
+def _with_reasons(results: pd.DataFrame, record: dict[str, Any] | None) -> pd.DataFrame:
+    """The results with the plan's reason for each operation, for the report's tables."""
+    if record is None or results.empty:
+        return results.assign(reason=pd.Series(dtype=frames.STRING))
+    reasons = storage.read_frame(record["plan"], PLAN)[["kind", "target", "group", "reason"]]
+    merged = results.merge(
+        reasons.rename(columns={"kind": "operation"}), on=["operation", "target", "group"], how="left"
+    )
+    return merged.reset_index(drop=True)
+
+
+def _guards(run: RunContext, record: dict[str, Any] | None) -> list[GuardRow]:
+    if record is None:
+        return []
+    return outcome.guard_rows(
+        record["summary"], run.settings.limits, allow_over_limits=run.params.allow_over_limits
+    )
+
+
+def _sources(run: RunContext) -> dict[str, int]:
+    """How many users and groups each side had, from the frames the run wrote."""
+    counts = {}
+    for label, name in (
+        ("directory users", "idp/users"),
+        ("directory groups", "idp/groups"),
+        ("Confluence users", "confluence/users"),
+        ("Confluence groups", "confluence/groups"),
+        ("desired users", "desired/users"),
+        ("desired groups", "desired/groups"),
+    ):
+        uri = run.uri(f"{name}.parquet")
+        if storage.exists(uri):
+            counts[label] = storage.count_rows(uri)
+    return counts
