@@ -154,3 +154,15 @@ def test_only_users_must_name_users_the_sync_knows() -> None:
 def test_a_variable_overrides_the_schedule(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse(monkeypatch, confluence_provisioning_schedule="30 5 * * 1-5").schedule == "30 5 * * 1-5"
     assert parse(monkeypatch, confluence_provisioning_schedule="none").schedule is None
+
+
+def test_a_broken_default_rules_file_is_an_import_error_naming_its_mistakes(
+    airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "default.yaml").write_text("run:\n  task_retries: -1\n")
+    monkeypatch.setenv(RULES_DIR_VARIABLE, str(tmp_path))
+
+    (error,) = DagBag(dag_folder=REPO / "dags").import_errors.values()
+    assert f"{tmp_path / 'default.yaml'}:2: run.task_retries" in error
