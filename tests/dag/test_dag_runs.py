@@ -271,3 +271,29 @@ def test_only_users_changes_just_those_users_and_their_memberships(site: Site, r
     )
     assert after["groups"] - before["groups"] == set(theirs["group"]) - before["groups"]
     assert operation_set(operations(site, dag_run)) == changes(before, after)
+
+
+def test_failed_operations_do_not_stop_the_others_but_fail_the_run(site: Site) -> None:
+    site.confluence.emulator.set_faults(
+        [{"method": "PUT", "path": "/rest/api/user/afischer/group/*", "error_rate": 1.0, "statuses": [400]}]
+    )
+
+    dag_run = site.run()
+
+    assert dag_run.state == "failed"
+    states = task_states(dag_run)
+    assert (states["apply.add_memberships"][0], states["report"][0], states["publish"][0]) == (
+        "success",
+        "failed",
+        "upstream_failed",
+    )
+    done = operations(site, dag_run)
+    failed = done[done["status"] == "failed"]
+    assert set(failed["target"]) == {"afischer"} and set(failed["operation"]) == {"add_membership"}
+    assert set(done.loc[done["target"] != "afischer", "status"]) == {"applied"}
+    record = site.record(dag_run)
+    assert record.status == "failed"
+    assert record.error.startswith(f"{len(failed)} operations failed: add membership afischer -> ")
+    assert "afischer" in confluence_state(site.confluence)["users"]
+    html, _, _ = report_files(site, dag_run)
+    assert f"<h2>Failures ({len(failed)})</h2>" in html
