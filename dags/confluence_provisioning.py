@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task, task_group
+
 from confluence_provisioning.pipeline import recording, tasks
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.dag_config import dag_config

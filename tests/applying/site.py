@@ -9,7 +9,6 @@ from confluence_provisioning.applying import ApplyResult, apply
 from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
 from confluence_provisioning.planning import Plan, plan
 from confluence_provisioning.settings import Settings
-
 from sandbox.confluence import EmulatorServer
 from tests.planning.states import State, desired
 

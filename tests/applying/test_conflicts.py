@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from confluence_provisioning.applying import apply
 from confluence_provisioning.planning import plan
-
 from tests.applying.site import FAST_RETRY, SERIAL, connect, desired_state, rows, site_state, sync, team
 
 

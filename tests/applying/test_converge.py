@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from confluence_provisioning.applying import apply
-
 from tests.applying.site import FAST_RETRY, connect, desired_state, settings, site_state, sync
 from tests.planning.states import desired
 

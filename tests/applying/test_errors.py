@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from confluence_provisioning.applying import ApplyError, apply
 from confluence_provisioning.planning import GuardError, plan
-
 from tests.applying.site import FAST_RETRY, SERIAL, connect, rows, settings, site_state, sync, team, writes
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.snapshot import extract
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import Settings
-
 from tests.applying.site import site_state, sync
 from tests.idp.directories import EXAMPLE, connect
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from confluence_provisioning.applying import apply
 from confluence_provisioning.planning import plan
-
 from sandbox.confluence import RateLimit
 from tests.applying.site import FAST_RETRY, connect, desired_state, people, settings, site_state, sync
 

@@ -6,7 +6,6 @@ import threading
 
 from confluence_provisioning.applying import apply
 from confluence_provisioning.planning import plan
-
 from tests.applying.site import FAST_RETRY, connect, desired_state, people, settings, site_state, sync
 
 WANT = people(30, 3)

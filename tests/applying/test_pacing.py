@@ -9,6 +9,7 @@ import math
 import threading
 
 import pytest
+
 from confluence_provisioning.apply.pacing import PacingGate
 from confluence_provisioning.confluence.errors import RateLimitInfo, TransientError
 

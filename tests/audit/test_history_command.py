@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 from confluence_provisioning import audit, cli, frames
 from confluence_provisioning.audit import AuditStore, RunIdentity, RunOutcome
 

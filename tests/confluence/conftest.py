@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
 
+from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
 from sandbox.confluence import EmulatorServer
 
 # No real waiting in tests: every backoff and Retry-After is recorded by FakeSleep instead.

@@ -7,7 +7,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 from confluence_provisioning.confluence import ConfluenceClient
-
 from tests.confluence.conftest import FAST_RETRY
 
 

@@ -6,6 +6,7 @@ import json
 import pickle
 
 import pytest
+
 from confluence_provisioning.confluence.errors import (
     AuthError,
     ConflictError,

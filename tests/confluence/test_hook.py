@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+
 from confluence_provisioning.confluence import AuthError, RetryPolicy
 from confluence_provisioning.confluence.hook import ConfluenceHook, base_url_of
 from confluence_provisioning.settings import ConfluenceSettings, RetrySettings, Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from confluence_provisioning.confluence import ConfluenceError, TransientError
 
+from confluence_provisioning.confluence import ConfluenceError, TransientError
 from tests.confluence.conftest import FAST_RETRY
 from tests.confluence.stub import StubServer, client_of
 

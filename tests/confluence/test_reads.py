@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from confluence_provisioning import frames
 from confluence_provisioning.confluence import ConfluenceSnapshot, RetryPolicy, TransientError
-
 from sandbox.confluence import EmulatorServer, ListCaps
 from tests.confluence.conftest import routes
 

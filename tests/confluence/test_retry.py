@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from confluence_provisioning.confluence.errors import (
     ConflictError,
     NotFoundError,

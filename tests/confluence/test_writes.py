@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from confluence_provisioning.confluence import (
     AuthError,
     ConflictError,
@@ -16,7 +17,6 @@ from confluence_provisioning.confluence import (
     TransientError,
     ValidationError,
 )
-
 from sandbox.confluence import RateLimit
 from tests.confluence.conftest import routes
 from tests.confluence.stub import StubServer

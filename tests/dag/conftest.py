@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from confluence_provisioning.audit import AuditStore, RunRecord
 
+from confluence_provisioning.audit import AuditStore, RunRecord
 from sandbox.confluence import EmulatorServer
 from sandbox.openldap import OpenLdapSandbox
 from tests.fixtures.airflow import REPO

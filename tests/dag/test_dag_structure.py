@@ -13,9 +13,9 @@ import pytest
 from airflow.sdk import Asset
 from airflow.sdk.definitions.param import ParamValidationError
 from airflow.sdk.exceptions import AirflowFailException
+
 from confluence_provisioning.pipeline.context import rules_files
 from confluence_provisioning.pipeline.tasks import refuse_unknown_users
-
 from tests.dag.conftest import DAG_ID, RULES_DIR_VARIABLE
 from tests.fixtures.airflow import REPO
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from confluence_provisioning import frames
 from confluence_provisioning.applying import RESULTS
 from confluence_provisioning.pipeline import outcome

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+
 from confluence_provisioning.pipeline.context import RunContext, RunParams, rules_files
 
 RUN_AFTER = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from airflow.sdk import ObjectStoragePath
+
 from confluence_provisioning import frames, storage
 
 

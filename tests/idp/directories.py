@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import ldap3
+
 from confluence_provisioning.idp.connecting import LdapOptions, open_connection, parse_options
 from confluence_provisioning.settings import DirectorySettings
-
 from sandbox.directories.make_example import GROUPS, PEOPLE
 from sandbox.openldap import OpenLdapSandbox
 

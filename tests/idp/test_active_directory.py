@@ -18,6 +18,7 @@ from typing import Any
 import ldap3
 import pandas as pd
 import pytest
+
 from confluence_provisioning import frames
 from confluence_provisioning.idp.connecting import READING
 from confluence_provisioning.idp.errors import IdpReadError

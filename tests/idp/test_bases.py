@@ -6,7 +6,6 @@ from confluence_provisioning.idp.bases import search_bases
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.snapshot import extract
 from confluence_provisioning.settings import DirectorySettings
-
 from sandbox.openldap import OpenLdapSandbox
 from tests.idp.directories import connect
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from confluence_provisioning.commands import check_ldap
 
+from confluence_provisioning.commands import check_ldap
 from sandbox.directories.make_example import GROUPS, PEOPLE
 from sandbox.openldap import OpenLdapSandbox
 from tests.idp.directories import connection_json

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from confluence_provisioning.idp.connecting import LdapOptions, parse_options
 from confluence_provisioning.idp.errors import IdpReadError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from confluence_provisioning.idp.dn import DnIndex
 from confluence_provisioning.idp.entry_values import Unusable, entry_id, is_disabled, naming_value
 from confluence_provisioning.settings import DisabledRule

@@ -11,11 +11,11 @@ import uuid
 
 import pandas as pd
 import pytest
+
 from confluence_provisioning import frames
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.snapshot import IdpSnapshot, extract
 from confluence_provisioning.mapping.dn import dn_key
-
 from sandbox.directories.make_example import (
     CONTRACTORS,
     GROUPS,

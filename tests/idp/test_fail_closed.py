@@ -11,10 +11,10 @@ from pathlib import Path
 
 import ldap3
 import pytest
+
 from confluence_provisioning.idp.errors import IdpReadError
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.snapshot import extract
-
 from sandbox.directories.make_example import GROUPS, PEOPLE
 from sandbox.openldap import OpenLdapSandbox
 from tests.fixtures.ldap import EXAMPLE_LDIF

@@ -6,9 +6,9 @@ import base64
 from pathlib import Path
 
 import pytest
+
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.lookup import find_users, login_filter
-
 from sandbox.directories.make_example import PEOPLE
 from sandbox.openldap import OpenLdapSandbox
 from tests.fixtures.ldap import EXAMPLE_LDIF

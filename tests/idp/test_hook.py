@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from confluence_provisioning.idp.connecting import LdapOptions, close
 from confluence_provisioning.idp.errors import IdpReadError
 from confluence_provisioning.idp.hook import LdapHook
 from confluence_provisioning.idp.reading import read_directory
-
 from sandbox.openldap import OpenLdapSandbox
 from tests.idp.directories import EXAMPLE, connection_json
 

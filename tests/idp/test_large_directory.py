@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.idp.search import paged_entries
 from confluence_provisioning.idp.snapshot import extract
 from confluence_provisioning.idp.users import user_searches
 from confluence_provisioning.settings import DirectorySettings
-
 from sandbox.openldap import OpenLdapSandbox
 from tests.idp.directories import connect
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from confluence_provisioning.idp.nesting import Flattened, flatten
 from hypothesis import given
 from hypothesis import strategies as st
+
+from confluence_provisioning.idp.nesting import Flattened, flatten
 
 
 def rows(flat: Flattened) -> list[tuple[int, str, bool]]:

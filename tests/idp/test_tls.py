@@ -6,14 +6,14 @@ import datetime
 from pathlib import Path
 
 import pytest
-from confluence_provisioning.idp.errors import IdpReadError
-from confluence_provisioning.idp.flavours import resolve_profile
-from confluence_provisioning.idp.lookup import find_users
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from confluence_provisioning.idp.errors import IdpReadError
+from confluence_provisioning.idp.flavours import resolve_profile
+from confluence_provisioning.idp.lookup import find_users
 from sandbox.openldap import OpenLdapSandbox, TlsFiles
 from tests.idp.directories import EXAMPLE, connect
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
 from confluence_provisioning import frames
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import Settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from confluence_provisioning.mapping.dn import DnError, dn_key, dn_keys, in_subtree, parent_key
 
 DNS = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from confluence_provisioning.mapping import map_rules
-
 from tests.mapping.idp import BASE, directory, mapped, person, rows, rules
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from confluence_provisioning.ldif_source import LdifError, ldif_snapshot, read_ldif
 from confluence_provisioning.settings import DirectorySettings
-
 from tests.mapping.idp import rows
 
 SMALL = """\

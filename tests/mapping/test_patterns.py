@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 import pytest
+
 from confluence_provisioning.mapping.patterns import (
     PatternError,
     compile_pattern,
@@ -13,7 +14,6 @@ from confluence_provisioning.mapping.patterns import (
     rewrite_all,
     search_all,
 )
-
 from tests.mapping.idp import directory, mapped, person, rows
 
 

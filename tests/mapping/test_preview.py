@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from confluence_provisioning.cli import main
 
+from confluence_provisioning.cli import main
 from sandbox.directories.make_example import CONTRACTORS, PEOPLE, build, flattened_people
 from tests.idp.directories import connection_json
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from confluence_provisioning.planning import OperationKind, plan
 from confluence_provisioning.settings import Settings
-
 from tests.planning.states import current, desired, rows
 
 # The guards have their own tests: here they are wide open.

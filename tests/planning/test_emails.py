@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from confluence_provisioning.planning import plan
 from confluence_provisioning.settings import Settings
-
 from tests.planning.states import current, desired, rows
 
 WANT = desired(

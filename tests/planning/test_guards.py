@@ -5,9 +5,9 @@ from __future__ import annotations
 import pickle
 
 import pytest
+
 from confluence_provisioning.planning import GuardError, plan
 from confluence_provisioning.settings import Settings
-
 from tests.planning.states import current, desired, rows
 
 OVERRIDE = "trigger the DAG once with the param allow_over_limits=true"

@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import pandas as pd
+
 from confluence_provisioning import frames
 from confluence_provisioning.planning import Plan, plan
 from confluence_provisioning.settings import Settings
-
 from tests.planning.states import State, current, desired
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
+
 from confluence_provisioning import audit, frames, reporting
 from confluence_provisioning.audit import RunRecord
 from confluence_provisioning.reporting import GuardRow, ReportData

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from confluence_provisioning.settings import RulesError, Settings, load_settings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from confluence_provisioning.settings import Flavour, OutOfScopeAction, Settings, load_settings
 
+from confluence_provisioning.settings import Flavour, OutOfScopeAction, Settings, load_settings
 from tests.settings.rules_files import load, mistakes
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "include" / "mapping_rules").glob("*.yaml"))

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from confluence_provisioning.cli import main
 
 DEFAULT = Path(__file__).resolve().parents[2] / "include" / "mapping_rules" / "default.yaml"
