@@ -45,7 +45,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check dags plugins sandbox bench tests || true
+	$(BIN)/ruff format --check .
 
 demo: setup
 	$(BIN)/python -m sandbox.demo
