@@ -2,7 +2,7 @@
 
 The runner starts this in a fresh process per scenario, so the peak resident
 memory it reports (``ru_maxrss``) is this run's alone. The phases are the DAG's
-tasks (``confluence_provisioning.pipeline.tasks``) called one after the other
+tasks (``pipeline.tasks``, ``pipeline.recording``) called one after the other
 with a hand-made run context, so each is timed alone and no scheduler is
 involved: extract IdP, extract Confluence, map, plan, apply (every chunk of
 every stage, in stage order), report. They hand each other Parquet files in a
@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from confluence_provisioning.idp.connecting import LdapOptions
-from confluence_provisioning.pipeline import tasks
-from confluence_provisioning.pipeline.context import RunContext, RunParams
-from confluence_provisioning.settings import load_settings
-
 from bench.measure import Meter, process_age
 from bench.results import PHASES
 from bench.sampler import Sampler
+from confluence_provisioning.idp.connecting import LdapOptions
+from confluence_provisioning.pipeline import recording, tasks
+from confluence_provisioning.pipeline.context import RunContext, RunParams
+from confluence_provisioning.pipeline.plan_files import STAGE_TASKS
+from confluence_provisioning.settings import load_settings
 
 DAG_ID = "confluence_provisioning"
 
@@ -138,12 +138,12 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
         planned = tasks.plan(context, desired, confluence)
     failed = 0
     with phase("apply"):
-        for stage_task in tasks.STAGE_TASKS.values():
+        for stage_task in STAGE_TASKS.values():
             for chunk in planned["chunks"][stage_task]:
                 counts = tasks.apply_chunk(context, chunk)["counts"]
                 failed += sum(by_status.get("failed", 0) for by_status in counts.values())
     with phase("report"):
-        tasks.report(context)
+        recording.report(context)
     report = meter.report(PHASES)
     # the peak resident memory by the end of each phase: which phase raised it
     peaks = {phase: peak_rss_by_phase[phase] for phase in PHASES}

@@ -11,12 +11,12 @@ import secrets
 from pathlib import Path
 
 import pandas as pd
+
+from bench.floors.confluence import WriteRequest
 from confluence_provisioning.applying import apply
 from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
 from confluence_provisioning.planning import Plan
 from confluence_provisioning.settings import Settings
-
-from bench.floors.confluence import WriteRequest
 
 CREATE_USER = ("POST", "/rest/api/admin/user")
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Any
-
-from confluence_provisioning.idp.connecting import open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
-from confluence_provisioning.settings import load_settings
 
 from bench.floors.confluence import Site, read_floor, write_floor
 from bench.floors.ldap import Bind, ldap3_floor, ldapsearch_floor, pipeline_searches
 from bench.floors.plan_writes import plan_writes
 from bench.measure import Meter
 from bench.pipeline import PipelineSpec, ldap_options
+from confluence_provisioning.idp.connecting import open_connection
+from confluence_provisioning.idp.flavours import resolve_profile
+from confluence_provisioning.settings import load_settings
 
-READS = ("ldapsearch", "ldap3", "confluence_reads", "confluence_reads_requests")
+# Confluence floor -> the transport it goes over (see floors/confluence.py)
+CONFLUENCE_READS = {"confluence_reads": "http.client", "confluence_reads_requests": "requests"}
 WRITES = {"confluence_writes": "http.client", "confluence_writes_requests": "requests"}
+READS = ("ldapsearch", "ldap3", *CONFLUENCE_READS)
 
 
 def measure(spec: PipelineSpec, names: list[str], plan_file: Path | None) -> dict[str, Any]:
@@ -38,13 +38,9 @@ def measure(spec: PipelineSpec, names: list[str], plan_file: Path | None) -> dic
             if name == "ldapsearch":
                 ldapsearch_floor(bind, searches, profile.page_size)
             elif name == "ldap3":
-                # The extraction pauses the cyclic collector (ldap3 makes no cycles); a floor may too.
-                gc.disable()
                 ldap3_floor(bind, searches, profile.page_size)
-                gc.enable()
-            elif name in ("confluence_reads", "confluence_reads_requests"):
-                via = "requests" if name.endswith("_requests") else "http.client"
-                read_floor(site, confluence.max_in_flight, confluence.page_size, via)
+            elif name in CONFLUENCE_READS:
+                read_floor(site, confluence.max_in_flight, confluence.page_size, CONFLUENCE_READS[name])
             elif name in WRITES:
                 write_floor(site, confluence.max_in_flight, writes, WRITES[name])
             else:
