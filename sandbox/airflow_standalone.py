@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox.airflow_env import AIRFLOW, REPO, airflow_environment, prepare_airflow
 from sandbox.confluence import EmulatorServer
-from sandbox.demo import EXAMPLE_LDIF, REPO, airflow_environment, prepare_airflow
+from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox
 
 
@@ -45,9 +46,7 @@ def main() -> int:
             flush=True,
         )
         # its own process group, so stopping it stops the scheduler, API server and workers it started
-        standalone = subprocess.Popen(
-            [str(Path(sys.executable).with_name("airflow")), "standalone"], env=env, start_new_session=True
-        )
+        standalone = subprocess.Popen([AIRFLOW, "standalone"], env=env, start_new_session=True)
         try:
             return standalone.wait()
         except KeyboardInterrupt:

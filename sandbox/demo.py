@@ -16,26 +16,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from sandbox.airflow_env import REPO, airflow, airflow_environment, prepare_airflow
 from sandbox.confluence import EmulatorServer
+from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox
 
 if TYPE_CHECKING:
     from confluence_provisioning.audit import RunRecord
 
-REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / ".demo"
-EXAMPLE_LDIF = REPO / "sandbox" / "directories" / "example.ldif"
 DAG_ID = "confluence_provisioning"
-POOL = ("confluence_api", "2", "Confluence API writes: apply chunks in flight at once")
 
 NEW_HIRE = """\
 dn: uid=nnewman,ou=people,dc=example,dc=com
@@ -74,54 +70,6 @@ def running_sandbox() -> Iterator[tuple[OpenLdapSandbox, EmulatorServer]]:
     """slapd with the example directory and an empty Confluence emulator site; both stopped after."""
     with OpenLdapSandbox([EXAMPLE_LDIF]) as ldap, EmulatorServer() as confluence:
         yield ldap, confluence
-
-
-def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorServer) -> dict[str, str]:
-    """The environment Airflow runs in: its home, this project's DAGs, connections to the sandbox."""
-    where = urlsplit(ldap.uri)
-    endpoint = ldap.endpoint
-    login, password = confluence.admin_auth
-    return {
-        **os.environ,
-        # airflow standalone starts its parts as `airflow ...` commands found on PATH
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_LDAP_DEFAULT": json.dumps(
-            {
-                "conn_type": "ldap",
-                "host": where.hostname,
-                "port": where.port,
-                "login": endpoint.reader_dn,
-                "password": endpoint.reader_password,
-            }
-        ),
-        "AIRFLOW_CONN_CONFLUENCE_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": confluence.base_url, "login": login, "password": password}
-        ),
-    }
-
-
-def airflow(env: Mapping[str, str], *args: str, log: Path | None = None) -> int:
-    """Run the ``airflow`` command of this virtualenv; its output goes to ``log`` (or is kept quiet)."""
-    command = [str(Path(sys.executable).with_name("airflow")), *args]
-    if log is None:
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise SystemExit(f"airflow {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-        return 0
-    with log.open("w", encoding="utf-8") as output:
-        return subprocess.run(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
-        ).returncode
-
-
-def prepare_airflow(env: Mapping[str, str]) -> None:
-    """A migrated metadata database and the pool the apply tasks take slots from."""
-    airflow(env, "db", "migrate")
-    airflow(env, "pools", "set", *POOL)
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ ROOT_DN = f"cn=admin,{SUFFIX}"
 PERMANENT_LOCK = "000001010000Z"  # ppolicy: locked by an administrator, never unlocks by itself
 
 HERE = Path(__file__).resolve().parent
+EXAMPLE_LDIF = HERE / "example.ldif"  # what `main` writes; the sandbox and the tests serve it
 
 
 @dataclass
@@ -792,7 +793,7 @@ the memberUid values as written):
 
 def main() -> None:
     directory = build()
-    (HERE / "example.ldif").write_text(render_ldif(directory), encoding="utf-8")
+    EXAMPLE_LDIF.write_text(render_ldif(directory), encoding="utf-8")
     (HERE / "README.md").write_text(render_readme(directory), encoding="utf-8")
 
 

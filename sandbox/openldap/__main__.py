@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox, SandboxError
-
-EXAMPLE_LDIF = Path(__file__).resolve().parent.parent / "directories" / "example.ldif"
 
 
 def main(argv: list[str] | None = None) -> int:
