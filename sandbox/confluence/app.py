@@ -7,7 +7,8 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -35,6 +36,8 @@ from sandbox.confluence.views import (
 NO_CONTENT = 204
 _CONVERTOR = re.compile(r":\w+}")  # "{groupName:path}" is counted as "{groupName}"
 DELETE_TASK_KEY = "com.atlassian.confluence.user.admin.delete.task"
+
+Item = TypeVar("Item")
 
 
 def create_app(emulator: Emulator) -> EmulatorMiddleware:
@@ -135,6 +138,24 @@ def _user_view(request: Request) -> Callable[[User], dict[str, Any]]:
     """Renders users as this request asks (expand, email visibility), with the site resolved once."""
     site, email, status = _site(request), _emulator(request).settings.show_emails, expands(request, "status")
     return lambda user: user_json(user, site, status=status, email=email)
+
+
+def _group_view(request: Request) -> Callable[[str], dict[str, Any]]:
+    return partial(group_json, site=_site(request))
+
+
+def _page_response(
+    request: Request,
+    cap: int,
+    fetch: Callable[[int, int], tuple[list[Item], int]],
+    render: Callable[[Item], dict[str, Any]],
+) -> Response:
+    """One page of a listing: `fetch(start, limit)` for the page the query asks (`limit` cut to `cap`)."""
+    page = PageRequest.of(request, cap)
+    items, total = fetch(page.start, page.limit)
+    results = list(map(render, items))
+    buggy = _emulator(request).settings.buggy_paging
+    return json_response(page_json(results, page, total, _site(request), request, buggy=buggy))
 
 
 def _lookup_user(request: Request) -> User:
@@ -252,11 +273,8 @@ def _rest_router() -> APIRouter:
     async def list_users(request: Request) -> Response:
         _require_user(request)
         emulator = _emulator(request)
-        page = PageRequest.of(request, emulator.settings.caps.users)
-        users, total = emulator.directory.users_page(page.start, page.limit)
-        results = list(map(_user_view(request), users))
-        return json_response(
-            page_json(results, page, total, _site(request), request, buggy=emulator.settings.buggy_paging)
+        return _page_response(
+            request, emulator.settings.caps.users, emulator.directory.users_page, _user_view(request)
         )
 
     @router.get("/user/current")
@@ -271,13 +289,8 @@ def _rest_router() -> APIRouter:
         _require_user(request)
         emulator = _emulator(request)
         user = _lookup_user(request)
-        page = PageRequest.of(request, emulator.settings.caps.groups)
-        groups, total = emulator.directory.groups_of_page(user.username, page.start, page.limit)
-        site = _site(request)
-        results = [group_json(name, site) for name in groups]
-        return json_response(
-            page_json(results, page, total, site, request, buggy=emulator.settings.buggy_paging)
-        )
+        fetch = partial(emulator.directory.groups_of_page, user.username)
+        return _page_response(request, emulator.settings.caps.groups, fetch, _group_view(request))
 
     @router.get("/user")
     async def get_user(request: Request) -> Response:
@@ -288,12 +301,8 @@ def _rest_router() -> APIRouter:
     async def list_groups(request: Request) -> Response:
         _require_user(request)
         emulator = _emulator(request)
-        page = PageRequest.of(request, emulator.settings.caps.groups)
-        groups, total = emulator.directory.groups_page(page.start, page.limit)
-        site = _site(request)
-        results = [group_json(name, site) for name in groups]
-        return json_response(
-            page_json(results, page, total, site, request, buggy=emulator.settings.buggy_paging)
+        return _page_response(
+            request, emulator.settings.caps.groups, emulator.directory.groups_page, _group_view(request)
         )
 
     @router.get("/group/{groupName:path}/member")
@@ -301,12 +310,8 @@ def _rest_router() -> APIRouter:
         group_name = request.path_params["groupName"]
         _require_user(request)
         emulator = _emulator(request)
-        page = PageRequest.of(request, emulator.settings.caps.members)
-        users, total = emulator.directory.members_page(group_name, page.start, page.limit)
-        results = list(map(_user_view(request), users))
-        return json_response(
-            page_json(results, page, total, _site(request), request, buggy=emulator.settings.buggy_paging)
-        )
+        fetch = partial(emulator.directory.members_page, group_name)
+        return _page_response(request, emulator.settings.caps.members, fetch, _user_view(request))
 
     @router.get("/group/{groupName:path}")
     async def get_group(request: Request) -> Response:
