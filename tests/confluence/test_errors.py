@@ -21,6 +21,7 @@ from confluence_provisioning.confluence.errors import (
     parse_retry_after,
     server_message,
 )
+from tests.rest_error_body import rest_error as contract_rest_error
 
 HTML_429 = (
     b"<!DOCTYPE html><html><head><title>Rate limit exceeded</title></head>"
@@ -29,20 +30,7 @@ HTML_429 = (
 
 
 def rest_error(status: int, message: str, errors: list[str] = ()) -> bytes:
-    return json.dumps(
-        {
-            "statusCode": status,
-            "data": {
-                "authorized": False,
-                "valid": not errors,
-                "allowedInReadOnlyMode": True,
-                "errors": [{"message": {"translation": text, "args": []}} for text in errors],
-                "successful": False,
-            },
-            "message": message,
-            "reason": "Bad Request",
-        }
-    ).encode()
+    return json.dumps(contract_rest_error(status, message, "Bad Request", list(errors))).encode()
 
 
 @pytest.mark.parametrize(

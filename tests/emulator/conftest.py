@@ -36,22 +36,6 @@ def new_user(name: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def rest_error(status: int, message: str, reason: str, errors: list[str] | None = None) -> dict[str, Any]:
-    """The RestError body the contract shows, written out independently of the emulator's code."""
-    return {
-        "statusCode": status,
-        "data": {
-            "authorized": False,
-            "valid": not errors,
-            "allowedInReadOnlyMode": True,
-            "errors": [{"message": {"translation": text, "args": []}} for text in errors or []],
-            "successful": False,
-        },
-        "message": message,
-        "reason": reason,
-    }
-
-
 @pytest.fixture
 def admin(confluence: EmulatorServer) -> Iterator[Client]:
     with Client(confluence, confluence.admin_auth) as client:

@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from sandbox.confluence import EmulatorServer
-from tests.emulator.conftest import Client, new_user, rest_error
+from tests.emulator.conftest import Client, new_user
+from tests.rest_error_body import rest_error
 
 ADMIN_WRITES = [
     ("POST", "/rest/api/admin/user"),

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from sandbox.confluence import EmulatorServer
-from tests.emulator.conftest import Client, new_user, rest_error
+from tests.emulator.conftest import Client, new_user
+from tests.rest_error_body import rest_error
 
 ERRORS_ON_READS = [{"method": "GET", "path": "/rest/api/group*", "error_rate": 0.3, "statuses": [500, 503]}]
 

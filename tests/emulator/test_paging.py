@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from sandbox.confluence import EmulatorServer, ListCaps
-from tests.emulator.conftest import Client, rest_error
+from tests.emulator.conftest import Client
+from tests.rest_error_body import rest_error
 
 
 def populate(server: EmulatorServer, users: int, group_members: int = 0) -> list[str]:

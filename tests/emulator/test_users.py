@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from sandbox.confluence import EmulatorServer
-from tests.emulator.conftest import Client, new_user, rest_error
+from tests.emulator.conftest import Client, new_user
+from tests.rest_error_body import rest_error
 
 
 def test_create_user_answers_201_with_the_user_key(admin: Client, confluence: EmulatorServer) -> None:
