@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from confluence_provisioning import frames
 
 from bench.company import Company
+from confluence_provisioning import frames
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 import pandas as pd
+
+from bench.company_frames import IdpFrames
 from confluence_provisioning import frames
 from confluence_provisioning.confluence import ConfluenceSnapshot
 from confluence_provisioning.mapping import map_rules
 from confluence_provisioning.planning import OperationKind, plan
 from confluence_provisioning.settings import Settings
-
-from bench.company_frames import IdpFrames
 
 STATE_VERSION = 1
 # A fresh Confluence site: its admin account in the two reserved groups (as the emulator starts).

@@ -13,13 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from confluence_provisioning.settings import Settings, load_settings
-
 from bench.churn import Churn, previous_day
 from bench.company import Company, CompanySize, generate_company
 from bench.company_frames import IdpFrames, idp_frames
 from bench.confluence_state import FRESH_SITE, in_sync_state
 from bench.ldif import write_ldif
+from confluence_provisioning.settings import Settings, load_settings
 
 SUFFIX = "dc=corp,dc=example"  # the rules file's bases are under it
 RULES = Path(__file__).resolve().with_name("rules.yaml")

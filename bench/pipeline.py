@@ -1,7 +1,7 @@
 """python -m bench.pipeline SPEC.json RESULT.json: one run of the DAG's task bodies, every phase timed.
 
 The runner starts this in a fresh process per scenario, so the peak resident
-memory it reports (``ru_maxrss``) is this run's alone. The phases are the DAG's
+memory it reports (VmHWM) is this run's alone. The phases are the DAG's
 tasks (``pipeline.tasks``, ``pipeline.recording``) called one after the other
 with a hand-made run context, so each is timed alone and no scheduler is
 involved: extract IdP, extract Confluence, map, plan, apply (every chunk of
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import sys
 from collections.abc import Iterator
@@ -163,8 +162,15 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
 
 
 def peak_rss() -> int:
-    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory so far, in bytes: VmHWM of /proc/self/status.
+
+    Not ``ru_maxrss``: Linux carries that over an exec, so a child started from a
+    large parent reports the parent's peak until it outgrows it.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main(argv: list[str] | None = None) -> int:

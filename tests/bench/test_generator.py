@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from confluence_provisioning.idp.connecting import LdapOptions, open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
-from confluence_provisioning.idp.snapshot import extract
-from confluence_provisioning.mapping import map_rules
-from confluence_provisioning.planning import plan
-from confluence_provisioning.settings import load_settings
 
 from bench.churn import Churn, previous_day
 from bench.company import CompanySize, generate_company
 from bench.company_frames import idp_frames
 from bench.confluence_state import in_sync_state, snapshot_of
 from bench.dataset import RULES, SUFFIX, Dataset, Start
+from confluence_provisioning.idp.connecting import LdapOptions, open_connection
+from confluence_provisioning.idp.flavours import resolve_profile
+from confluence_provisioning.idp.snapshot import extract
+from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.planning import plan
+from confluence_provisioning.settings import load_settings
 
 SMALL = CompanySize(users=2_000, groups=100, memberships=20_000)
 SETTINGS = load_settings(RULES)
@@ -127,3 +131,33 @@ def _depth(company, index: int) -> int:
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(keys, ignore_index=True)
+
+
+def test_the_cli_writes_the_directory_both_states_and_a_manifest(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.generate_directory", "--users", "600", "--groups", "30",
+         "--memberships", "6000", "--seed", "3", "--out", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == {
+        "ldif": "directory.ldif",
+        "in_sync": "confluence-in-sync.json",
+        "drifted": "confluence-drifted.json",
+    }
+    assert manifest["directory"]["users"] == 600
+    assert manifest["confluence"]["fresh"] == {"users": 1, "groups": 2, "memberships": 2}
+    in_sync = json.loads((tmp_path / "confluence-in-sync.json").read_text(encoding="utf-8"))
+    assert len(in_sync["users"]) == manifest["confluence"]["in_sync"]["users"]
+    assert (tmp_path / "directory.ldif").read_text(encoding="ascii").startswith("dn: dc=corp,dc=example\n")
+
+
+def test_a_size_too_small_for_the_layout_is_an_error_not_a_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.generate_directory", "--users", "20", "--groups", "400",
+         "--out", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: 400 groups for 20 users leave no room for the layout")
