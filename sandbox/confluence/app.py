@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+import msgspec
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
@@ -121,8 +121,8 @@ def _require_user(request: Request) -> None:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+        body = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError:
         raise ApiError(400, "The request body must be JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object")

@@ -6,11 +6,11 @@ because listing a 100,000-user site page by page must stay cheap.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,11 +27,13 @@ PROFILE_PICTURE = {
 BUGGY_PAGING_THRESHOLD = 200
 DEFAULT_PAGE_LIMIT = 200
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The same bytes as json.dumps(ensure_ascii=False, separators=(",", ":")) in UTF-8 (floats aside:
+# 1e+20 is written 1e20), at a fraction of the cost: encoding pages is most of a listing's work.
+_encoder = msgspec.json.Encoder()
 
 
 def encode_json(body: Any) -> bytes:
-    return _encoder.encode(body).encode()
+    return _encoder.encode(body)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
