@@ -6,6 +6,7 @@ it into a reject row for the entry.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,8 @@ from confluence_provisioning.settings import DisabledRule
 # Ids stored as 16 bytes (Active Directory's GUID byte order) and ids stored as UUID text.
 _BINARY_GUIDS = {"objectguid"}
 _TEXT_UUIDS = {"entryuuid", "ipauniqueid"}
+# The form str(uuid.UUID(...)) gives, which directories mostly store already.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Unusable(Exception):
@@ -35,9 +38,14 @@ def entry_id(attribute: str, raw_attributes: Mapping[str, Any]) -> str:
         if kind in _BINARY_GUIDS:
             return str(uuid.UUID(bytes_le=raw))
         text = raw.decode("utf-8").strip()
-        return str(uuid.UUID(text)) if kind in _TEXT_UUIDS else _non_empty(text)
+        return _uuid_text(text) if kind in _TEXT_UUIDS else _non_empty(text)
     except ValueError as error:  # UnicodeDecodeError is one too
         raise Unusable(f"its id attribute {attribute} has an unreadable value {raw!r}") from error
+
+
+def _uuid_text(text: str) -> str:
+    """``str(uuid.UUID(text))``, without parsing a text that is already in that form."""
+    return text if _CANONICAL_UUID.fullmatch(text) else str(uuid.UUID(text))
 
 
 def _non_empty(text: str) -> str:

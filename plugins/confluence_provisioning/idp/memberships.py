@@ -71,6 +71,9 @@ class _MemberResolver:
         self._by_login: dict[str, list[str]] = defaultdict(list)
         for login, user_id in zip(users.logins, users.ids, strict=True):
             self._by_login[login].append(user_id)
+        # member value as written -> what `_by_dn` finds (False: nothing). A user is a member of
+        # several groups, so most values recur: each is cut and lower-cased only once.
+        self._found: dict[str, str | int | bool | None] = {}
 
     def direct_members(self, group: int) -> tuple[dict[str, None], list[int]]:
         """The group's own users (ordered, without repeats) and its subgroups."""
@@ -85,7 +88,9 @@ class _MemberResolver:
                     users.update(dict.fromkeys(found or ()))
                 continue
             for value in values:
-                found = self._by_dn.get(_without_uid(value), False)
+                found = self._found.get(value)
+                if found is None and value not in self._found:
+                    found = self._found[value] = self._by_dn.get(_without_uid(value), False)
                 if found is False:
                     self._reject(
                         group,

@@ -8,7 +8,9 @@ duplicate *id* is a directory error: the later entry is rejected.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import ldap3
 import pandas as pd
@@ -68,20 +70,47 @@ def read_users(
     conn: ldap3.Connection, profile: DirectoryProfile, searches: list[Search], rejects: RejectLog
 ) -> UserColumns:
     users = UserColumns(rejects, extras={name: [] for name in profile.extra_attributes})
+    names = _AttributeNames.of(profile)
     for entry in entries(conn, searches, profile.page_size):
-        _add_user(users, entry, profile)
+        _add_user(users, entry, profile, names)
     return users
 
 
-def _add_user(users: UserColumns, entry: dict, profile: DirectoryProfile) -> None:
+@dataclass(frozen=True)
+class _AttributeNames:
+    """The profile's attribute names in lower case, the keys of `_lower_keys`, worked out once."""
+
+    login: str
+    disabled: str
+    email: str
+    display_name: str
+    display_name_fallback: str
+
+    @classmethod
+    def of(cls, profile: DirectoryProfile) -> _AttributeNames:
+        return cls(
+            profile.login_attribute.lower(),
+            profile.disabled.attribute.lower(),
+            profile.email_attribute.lower(),
+            profile.display_name_attribute.lower(),
+            profile.display_name_fallback.lower(),
+        )
+
+
+def _lower_keys(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain dict by lower-case name: each look-up in ldap3's case-insensitive dict costs several calls."""
+    return {name.lower(): values for name, values in attributes.items()}
+
+
+def _add_user(users: UserColumns, entry: dict, profile: DirectoryProfile, names: _AttributeNames) -> None:
     dn = entry["dn"]
-    attributes = entry["attributes"]
+    attributes = _lower_keys(entry["attributes"])
     try:
         user_id = entry_id(profile.id_attribute, entry["raw_attributes"])
         login = naming_value(
-            dn, profile.login_attribute, attributes.get(profile.login_attribute), "directory.login_attribute"
+            dn, profile.login_attribute, attributes.get(names.login), "directory.login_attribute"
         )
-        active = not is_disabled(profile.disabled, attributes.get(profile.disabled.attribute))
+        active = not is_disabled(profile.disabled, attributes.get(names.disabled))
         primary_group = _primary_group_rid(attributes) if profile.primary_group else None
     except Unusable as reason:
         users.reject(dn, None, str(reason))
@@ -89,20 +118,21 @@ def _add_user(users: UserColumns, entry: dict, profile: DirectoryProfile) -> Non
     if not users.keep(dn, user_id):
         return
     users.logins.append(login)
-    users.emails.append(first_text(attributes.get(profile.email_attribute)))
+    users.emails.append(first_text(attributes.get(names.email)))
     users.display_names.append(
-        first_text(attributes.get(profile.display_name_attribute))
-        or first_text(attributes.get(profile.display_name_fallback))
+        first_text(attributes.get(names.display_name))
+        or first_text(attributes.get(names.display_name_fallback))
     )
     users.active.append(active)
     users.primary_group_rids.append(primary_group)
     for name, column in users.extras.items():
-        values = [value for value in attributes.get(name) or () if isinstance(value, str)]
+        values = [value for value in attributes.get(name.lower()) or () if isinstance(value, str)]
         column.append("\n".join(values) if values else None)
 
 
-def _primary_group_rid(attributes: dict) -> int | None:
-    value = first_text(attributes.get(PRIMARY_GROUP_ID))
+def _primary_group_rid(attributes: dict[str, Any]) -> int | None:
+    """The primaryGroupID of `attributes` (keys in lower case, see `_lower_keys`)."""
+    value = first_text(attributes.get(PRIMARY_GROUP_ID.lower()))
     if value is None:
         return None
     if not value.isdigit():
