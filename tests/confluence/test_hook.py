@@ -98,7 +98,7 @@ def test_secrets_never_reach_logs_reprs_or_errors(site, monkeypatch, caplog, cap
                 client.create_group("eng")
             seen += [str(raised.value), repr(raised.value)]
             site.emulator.set_faults([])
-    assert caplog.records  # something was logged (urllib3, the dry run), just not the secrets
+    assert caplog.records  # something was logged (the dry run), just not the secrets
     captured = capsys.readouterr()  # Airflow's own loggers write through structlog
     for text in [caplog.text, captured.out, captured.err, *seen]:
         assert PASSWORD not in text
@@ -119,7 +119,7 @@ def test_extras(monkeypatch, extra, verify, timeout, max_in_flight) -> None:
         monkeypatch, host="https://wiki.example.com/confluence", login="bot", password="pw", extra=extra
     )
     with ConfluenceHook().get_client() as client:
-        assert client._session.verify == verify
+        assert client._transport.verify == verify
         assert (client.timeout, client.max_in_flight) == (timeout, max_in_flight)
 
 

@@ -1,10 +1,10 @@
 """Confluence Data Center REST client: paged reads into frames, one-request writes, dry run.
 
-One ``requests.Session`` with a connection pool of ``max_in_flight`` serves
-every thread: the pool blocks when all its connections are busy, so no caller
-can have more than ``max_in_flight`` requests in flight. Every request goes
-through ``_request``, the single place that sends, turns error answers into
-typed errors and, in dry run, refuses anything but GET.
+One ``Transport`` (keep-alive connections, ``transport.py``) serves every
+thread and blocks when ``max_in_flight`` requests are in flight, so no caller
+can have more than that. Every request goes through ``_request``, the single
+place that sends, turns error answers into typed errors and, in dry run,
+refuses anything but GET.
 
 Reads fail closed: any failed page raises (after the retry policy gave up),
 never "fewer users". Writes send one request and raise a typed error; the
@@ -13,6 +13,7 @@ applier decides about retries and idempotency.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -20,12 +21,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import msgspec
 import pandas as pd
-import requests
-from requests.adapters import HTTPAdapter
 
 from confluence_provisioning import frames
 from confluence_provisioning.confluence.errors import (
@@ -37,6 +36,7 @@ from confluence_provisioning.confluence.errors import (
 )
 from confluence_provisioning.confluence.retry import RetryPolicy, call_with_retry
 from confluence_provisioning.confluence.snapshot import ConfluenceSnapshot
+from confluence_provisioning.confluence.transport import ConnectionFailed, Response, TimedOut, Transport
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ class ConfluenceClient:
             raise ValueError(f"Confluence base URL must look like https://host[/context], got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
+        self._context_path = urlsplit(self.base_url).path
         self.timeout = timeout
         self.max_in_flight = max_in_flight
         self.page_size = page_size
@@ -146,7 +147,10 @@ class ConfluenceClient:
         self._auth_kind = "token" if token else "basic" if username else "anonymous"
         self.recorded_requests: list[RecordedRequest] = []
         self._recorded_lock = threading.Lock()
-        self._session = _session(username, password, token, verify, max_in_flight)
+        headers = _headers(username, password, token)
+        self._transport = Transport(
+            self.base_url, headers, verify=verify, timeout=timeout, max_in_flight=max_in_flight
+        )
 
     def __repr__(self) -> str:
         return (
@@ -155,7 +159,7 @@ class ConfluenceClient:
         )
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> ConfluenceClient:
         return self
@@ -177,7 +181,7 @@ class ConfluenceClient:
             raise AuthError(
                 "check authentication",
                 self.base_url,
-                response.status_code,
+                response.status,
                 f"Confluence sees an anonymous caller: {ANONYMOUS_HINTS[self._auth_kind]}",
             )
         return user.username
@@ -345,10 +349,10 @@ class ConfluenceClient:
 
     def _get(
         self, path_or_url: str, *, operation: str, target: str, params: dict[str, str] | None = None
-    ) -> requests.Response:
+    ) -> Response:
         """A GET, retried with the policy; raises the last error when it gives up."""
 
-        def attempt() -> requests.Response:
+        def attempt() -> Response:
             response = self._request("GET", path_or_url, operation=operation, target=target, params=params)
             assert response is not None  # GET is never refused by dry run
             return response
@@ -357,12 +361,12 @@ class ConfluenceClient:
         return response
 
     @staticmethod
-    def _decode(decode: Callable[[bytes], T], response: requests.Response, operation: str, target: str) -> T:
+    def _decode(decode: Callable[[bytes], T], response: Response, operation: str, target: str) -> T:
         try:
-            return decode(response.content)
+            return decode(response.body)
         except msgspec.DecodeError as error:
             raise ConfluenceError(
-                operation, target, response.status_code, f"unexpected answer, not a Confluence page: {error}"
+                operation, target, response.status, f"unexpected answer, not a Confluence page: {error}"
             ) from None
 
     @staticmethod
@@ -408,10 +412,10 @@ class ConfluenceClient:
         response = self._request("DELETE", path, operation="delete user", target=username)
         if response is None:
             return None
-        if wait and response.status_code == 202:
+        if wait and response.status == 202:
             task = self._decode(_decode_task_submission, response, "delete user", username)
             self._wait_for_task(task.id, "delete user", username)
-        return response.status_code
+        return response.status
 
     def create_group(self, name: str) -> int | None:
         return self._write("POST", "/rest/api/admin/group", "create group", name, {"name": name})
@@ -431,7 +435,7 @@ class ConfluenceClient:
         self, method: str, path: str, operation: str, target: str, body: dict[str, Any] | None = None
     ) -> int | None:
         response = self._request(method, path, operation=operation, target=target, json=body)
-        return None if response is None else response.status_code
+        return None if response is None else response.status
 
     def _wait_for_task(self, task_id: str, operation: str, target: str) -> None:
         """Poll the long task until it finishes; ConfluenceError when it fails or outlives the timeout."""
@@ -469,7 +473,7 @@ class ConfluenceClient:
         target: str,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
-    ) -> requests.Response | None:
+    ) -> Response | None:
         """Send one request; a typed ConfluenceError for an error answer or a failed connection.
 
         In dry run every non-GET request is recorded instead of sent, and None is returned.
@@ -483,18 +487,34 @@ class ConfluenceClient:
             log.info("dry run: not sending %s %s", method, path)
             return None
         try:
-            response = self._session.request(method, url, params=params, json=json, timeout=self.timeout)
-        except requests.Timeout as error:
+            response = self._transport.request(method, self._resource(path_or_url, params), json)
+        except TimedOut as error:
             raise TransientError(operation, target, None, f"timed out: {_short(error)}") from None
-        except requests.ConnectionError as error:
+        except ConnectionFailed as error:
             raise TransientError(operation, target, None, f"connection failed: {_short(error)}") from None
-        except requests.RequestException as error:
-            raise ConfluenceError(operation, target, None, f"request failed: {_short(error)}") from None
-        if response.status_code >= 400:
-            raise error_from_response(
-                operation, target, response.status_code, response.content, response.headers
+        if response.status >= 400:
+            raise error_from_response(operation, target, response.status, response.body, response.headers)
+        if response.status >= 300:  # not followed: credentials stay on this site, a write stays a write
+            where = response.headers.get("Location", "elsewhere")
+            raise ConfluenceError(
+                operation,
+                target,
+                response.status,
+                f"redirected to {where}: set the connection's host to Confluence's base URL",
             )
         return response
+
+    def _resource(self, path_or_url: str, params: dict[str, str] | None) -> str:
+        """The request target: path and query on this site (a next link is checked to be on it)."""
+        if "://" in path_or_url:
+            parts = urlsplit(path_or_url)
+            # a server's link may hold characters a request line must not: escape them, keep escapes
+            resource = quote(urlunsplit(("", "", parts.path, parts.query, "")), safe=_URI_SAFE)
+        else:
+            resource = self._context_path + path_or_url
+        if params:
+            resource += ("&" if "?" in resource else "?") + urlencode(params)
+        return resource
 
 
 class _TaskSubmission(msgspec.Struct):
@@ -520,25 +540,24 @@ def _task_messages(status: _TaskStatus) -> str:
     return "; ".join(text for text in texts if text) or "no message"
 
 
-def _session(
-    username: str | None, password: str | None, token: str | None, verify: bool | str, max_in_flight: int
-) -> requests.Session:
-    session = requests.Session()
+def _headers(username: str | None, password: str | None, token: str | None) -> dict[str, str]:
+    """What every request carries: credentials, and the JSON and XSRF headers Confluence wants."""
+    headers = {
+        "Accept": "application/json",
+        "Accept-Encoding": "gzip",
+        # Confluence refuses some admin writes without it (XSRF check); harmless elsewhere
+        "X-Atlassian-Token": "no-check",
+        "User-Agent": "confluence-provisioning",
+    }
     if token:
-        session.headers["Authorization"] = f"Bearer {token}"
+        # not echoed: a stray line break would otherwise end up in an error message with the token
+        if not (token.isascii() and token.isprintable()) or len(token.split()) != 1:
+            raise ValueError("the personal access token must be one word of printable ASCII characters")
+        headers["Authorization"] = f"Bearer {token}"
     elif username:
-        session.auth = (username, password or "")
-    session.headers["Accept"] = "application/json"
-    # Confluence refuses some admin writes without it (XSRF check); harmless elsewhere
-    session.headers["X-Atlassian-Token"] = "no-check"
-    session.verify = verify
-    # environment proxies/netrc must not replace the connection's credentials
-    session.trust_env = False
-    # pool_block: a caller with more threads than connections waits instead of opening extra ones
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_in_flight, pool_block=True, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+        pair = f"{username}:{password or ''}".encode("latin-1")  # as HTTP Basic clients (requests) do
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    return headers
 
 
 def _is_active(user: _Entry, operation: str) -> bool:
@@ -569,6 +588,10 @@ def _log_retry(error: TransientError, attempt: int, delay: float) -> None:
     log.warning("%s; retrying in %.1f s (attempt %d failed)", error, delay, attempt)
 
 
+# What a request target may hold unescaped; "%" too, so the server's own escapes are kept.
+_URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
 def _segment(value: str) -> str:
     """A path segment: everything escaped, "/" included (group names may hold it)."""
     return quote(value, safe="")
@@ -586,6 +609,6 @@ def _origin(url: str) -> str:
 
 
 def _short(error: Exception) -> str:
-    """An exception's text without its chained noise (urllib3 nests the cause several times)."""
+    """An exception's text, cut to what a log line can hold (TLS errors can run long)."""
     text = str(error)
     return text if len(text) <= 300 else text[:299] + "…"
