@@ -16,6 +16,7 @@ import http.client
 import select
 import ssl
 import threading
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
+
+# Idle for less than this, a connection is reused unchecked: servers keep idle connections
+# open for 5 s or more, and the check (a poll) is a system call on every request.
+FRESH_SECONDS = 1.0
 
 
 class ConnectionFailed(Exception):
@@ -63,7 +68,7 @@ class Transport:
         self._json_headers = {**headers, "Content-Type": "application/json"}
         self._tls: ssl.SSLContext | None = None  # made on first connect: a bad CA path fails a request
         self._slots = threading.BoundedSemaphore(max_in_flight)
-        self._idle: deque[http.client.HTTPConnection] = deque()
+        self._idle: deque[tuple[http.client.HTTPConnection, float]] = deque()  # (connection, idle since)
 
     def request(self, method: str, target: str, json: object = None) -> Response:
         """Send ``method target`` (path and query); ``json``, when not None, is the body."""
@@ -82,7 +87,7 @@ class Transport:
                 if response.will_close:
                     connection.close()
                 else:
-                    self._idle.append(connection)
+                    self._idle.append((connection, time.monotonic()))
         except TimeoutError:
             raise TimedOut(f"no answer from {self._where} within {self._read_timeout:g} s") from None
         except (OSError, http.client.HTTPException) as error:
@@ -93,15 +98,15 @@ class Transport:
 
     def close(self) -> None:
         while self._idle:
-            self._idle.pop().close()
+            self._idle.pop()[0].close()
 
     def _checkout(self) -> http.client.HTTPConnection:
         while True:
             try:
-                connection = self._idle.pop()
+                connection, idle_since = self._idle.pop()
             except IndexError:
                 return self._connect()
-            if _still_open(connection):
+            if time.monotonic() - idle_since < FRESH_SECONDS or _still_open(connection):
                 return connection
             connection.close()
 
