@@ -288,7 +288,7 @@ class RunSettings(Strict):
     keep_run_folders_days: int = Field(default=14, ge=1)
     audit_connection_id: str = "confluence_provisioning_audit"
     # operations per mapped apply task: smaller chunks retry less work, more chunks cost scheduling
-    apply_chunk_size: int = Field(default=500, ge=1)
+    apply_chunk_size: int = Field(default=5000, ge=1)
     # Airflow retries of the tasks that talk to LDAP, Confluence or storage (exponential backoff
     # from the delay); taken from the DAG's default rules file when the DAG file is parsed
     task_retries: int = Field(default=2, ge=0, le=10)
