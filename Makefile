@@ -40,7 +40,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: setup
