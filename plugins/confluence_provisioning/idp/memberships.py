@@ -12,13 +12,16 @@ scope) and are not reported.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import cast
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from confluence_provisioning import frames
 from confluence_provisioning.idp.dn import DnIndex
 from confluence_provisioning.idp.groups import GroupColumns
-from confluence_provisioning.idp.nesting import flatten
+from confluence_provisioning.idp.nesting import Flattened, flatten
 from confluence_provisioning.idp.rejects import RejectLog
 from confluence_provisioning.idp.users import UserColumns
 
@@ -49,9 +52,21 @@ def membership_frame(
             f"nested groups form a cycle ({path}); their members are flattened once, "
             "fix the nesting in the directory",
         )
-    group_ids = [groups.ids[group] for group in flat.groups]
-    frame = pd.DataFrame({"group_id": group_ids, "user_id": flat.users, "direct": flat.direct})
-    return frames.conform(frame, frames.MEMBERSHIPS)
+    return frames.conform(_arrow_frame(groups.ids, flat), frames.MEMBERSHIPS)
+
+
+def _arrow_frame(group_ids: list[str], flat: Flattened) -> pd.DataFrame:
+    """The rows as Arrow-backed columns, built in C: group ids are taken by index, not repeated in Python.
+
+    Columns already in the schema's dtypes make `frames.conform` a no-op instead of a conversion.
+    """
+    taken = pa.array(group_ids, pa.large_string()).take(pa.array(flat.groups, pa.int64()))
+    columns = {
+        "group_id": pd.arrays.ArrowStringArray(taken),
+        "user_id": pd.arrays.ArrowStringArray(pa.array(flat.users, pa.large_string())),
+        "direct": np.array(flat.direct, dtype=bool),
+    }
+    return pd.DataFrame(columns)
 
 
 class _MemberResolver:
@@ -68,6 +83,16 @@ class _MemberResolver:
             self._by_dn[dn] = user_id
         for group, dn in enumerate(groups.dns):
             self._by_dn[dn] = group
+        # DN as written -> user id: member values mostly spell a user's DN exactly as its entry
+        # does, so a whole attribute resolves with one plain look-up per value (`_users_as_written`).
+        # Left to `_by_dn`: a DN that is also a group's (in any letter case; groups win there) and
+        # one that looks like it carries a unique-id suffix (`_without_uid` would cut it).
+        group_dns = {dn.lower() for dn in groups.dns}
+        self._user_by_dn = {
+            dn: user_id
+            for dn, user_id in zip(users.dns, users.ids, strict=True)
+            if not dn.endswith("'B") and dn.lower() not in group_dns
+        }
         self._by_login: dict[str, list[str]] = defaultdict(list)
         for login, user_id in zip(users.logins, users.ids, strict=True):
             self._by_login[login].append(user_id)
@@ -87,6 +112,10 @@ class _MemberResolver:
                         self._reject(group, f"{attribute} {login!r} is the login of no user that was read")
                     users.update(dict.fromkeys(found or ()))
                 continue
+            as_written = self._users_as_written(values)
+            if as_written is not None:
+                users.update(dict.fromkeys(as_written))
+                continue
             for value in values:
                 found = self._found.get(value)
                 if found is None and value not in self._found:
@@ -102,6 +131,15 @@ class _MemberResolver:
                 elif isinstance(found, int):
                     subgroups.append(found)
         return users, subgroups
+
+    def _users_as_written(self, values: list[str]) -> list[str] | None:
+        """The user ids of ``values`` when each is a user's DN spelled as its entry spells it, else None.
+
+        None sends the attribute through the value-by-value resolution, which keeps the order
+        of users and subgroups and reports each miss.
+        """
+        found = list(map(self._user_by_dn.get, values))
+        return None if None in found else cast(list[str], found)
 
     def _reject(self, group: int, reason: str) -> None:
         groups = self._groups

@@ -36,10 +36,19 @@ def flatten(direct_users: Sequence[Sequence[str]], subgroups: Sequence[Sequence[
         for group in component:
             component_of[group] = number
 
+    # Most groups have no subgroups and are nobody's subgroup: they inherit nothing and pass
+    # nothing on, so their users need no set (a set per group costs as much as the rows).
+    is_subgroup = [False] * len(subgroups)
+    for children in subgroups:
+        for child in children:
+            is_subgroup[child] = True
     reachable: list[set[str]] = []
     result = Flattened()
     for number, component in enumerate(components):
         users: set[str] = set()
+        if len(component) == 1 and not subgroups[component[0]] and not is_subgroup[component[0]]:
+            reachable.append(users)
+            continue
         for group in component:
             users.update(direct_users[group])
             for child in subgroups[group]:
@@ -50,7 +59,7 @@ def flatten(direct_users: Sequence[Sequence[str]], subgroups: Sequence[Sequence[
             result.cycles.append(sorted(component))
 
     for group, own in enumerate(direct_users):
-        inherited = sorted(reachable[component_of[group]].difference(own))
+        inherited = sorted(reachable[component_of[group]].difference(own)) if subgroups[group] else []
         result.groups.extend([group] * (len(own) + len(inherited)))
         result.users.extend(own)
         result.users.extend(inherited)
