@@ -12,11 +12,13 @@ scope) and are not reported.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from confluence_provisioning import frames
 from confluence_provisioning.idp.dn import DnIndex
@@ -33,14 +35,15 @@ def membership_frame(
     users: UserColumns, groups: GroupColumns, nested_groups: bool, rejects: RejectLog
 ) -> pd.DataFrame:
     """The flattened memberships frame (group_id, user_id, direct); cycles become reject rows."""
-    resolver = _MemberResolver(users, groups, rejects)
-    direct_users: list[dict[str, None]] = []  # per group, an ordered set of user ids
+    numbers, ids_in_order = _number_users(users.ids)
+    resolver = _MemberResolver(users, numbers, groups, rejects)
+    direct_users: list[dict[int, None]] = []  # per group, an ordered set of user numbers
     subgroups: list[list[int]] = []
     for group in range(len(groups.ids)):
         own, nested = resolver.direct_members(group)
         direct_users.append(own)
         subgroups.append(nested if nested_groups else [])
-    _add_primary_groups(users, groups, direct_users)
+    _add_primary_groups(users, numbers, groups, direct_users)
 
     flat = flatten([list(own) for own in direct_users], subgroups)
     for cycle in flat.cycles:
@@ -52,18 +55,33 @@ def membership_frame(
             f"nested groups form a cycle ({path}); their members are flattened once, "
             "fix the nesting in the directory",
         )
-    return frames.conform(_arrow_frame(groups.ids, flat), frames.MEMBERSHIPS)
+    return frames.conform(_arrow_frame(groups.ids, ids_in_order, flat), frames.MEMBERSHIPS)
 
 
-def _arrow_frame(group_ids: list[str], flat: Flattened) -> pd.DataFrame:
-    """The rows as Arrow-backed columns, built in C: group ids are taken by index, not repeated in Python.
+def _number_users(user_ids: list[str]) -> tuple[list[int], pa.Array]:
+    """Each user's number (its place among the ids in sorted order), and the ids in that order.
+
+    Memberships carry numbers instead of ids: small ints hash and compare faster than id
+    strings, sort as the ids do (inherited members come out in id order, as before), and
+    turn back into ids with one Arrow take.
+    """
+    ids = pa.array(user_ids, pa.large_string())
+    order = pc.sort_indices(ids).to_numpy()  # code point order: UTF-8 bytes sort as the str do
+    numbers = np.empty(len(user_ids), dtype=np.int64)
+    numbers[order] = np.arange(len(user_ids))
+    return numbers.tolist(), ids.take(order)
+
+
+def _arrow_frame(group_ids: list[str], ids_in_order: pa.Array, flat: Flattened[int]) -> pd.DataFrame:
+    """The rows as Arrow-backed columns, built in C: ids are taken by index, not repeated in Python.
 
     Columns already in the schema's dtypes make `frames.conform` a no-op instead of a conversion.
     """
-    taken = pa.array(group_ids, pa.large_string()).take(pa.array(flat.groups, pa.int64()))
+    groups = pa.array(group_ids, pa.large_string()).take(pa.array(flat.groups, pa.int64()))
+    users = ids_in_order.take(pa.array(flat.users, pa.int64()))
     columns = {
-        "group_id": pd.arrays.ArrowStringArray(taken),
-        "user_id": pd.arrays.ArrowStringArray(pa.array(flat.users, pa.large_string())),
+        "group_id": pd.arrays.ArrowStringArray(groups),
+        "user_id": pd.arrays.ArrowStringArray(users),
         "direct": np.array(flat.direct, dtype=bool),
     }
     return pd.DataFrame(columns)
@@ -72,37 +90,62 @@ def _arrow_frame(group_ids: list[str], flat: Flattened) -> pd.DataFrame:
 class _MemberResolver:
     """Looks member values up among the users and groups that were read."""
 
-    def __init__(self, users: UserColumns, groups: GroupColumns, rejects: RejectLog) -> None:
+    def __init__(
+        self, users: UserColumns, numbers: list[int], groups: GroupColumns, rejects: RejectLog
+    ) -> None:
         self._groups = groups
         self._rejects = rejects
-        # DN -> user id (str), group index (int) or None for a rejected entry
-        self._by_dn: DnIndex[str | int | None] = DnIndex()
-        for dn in [*users.rejected_dns, *groups.rejected_dns]:
-            self._by_dn[dn] = None
-        for dn, user_id in zip(users.dns, users.ids, strict=True):
-            self._by_dn[dn] = user_id
-        for group, dn in enumerate(groups.dns):
-            self._by_dn[dn] = group
-        # DN as written -> user id: member values mostly spell a user's DN exactly as its entry
-        # does, so a whole attribute resolves with one plain look-up per value (`_users_as_written`).
-        # Left to `_by_dn`: a DN that is also a group's (in any letter case; groups win there) and
-        # one that looks like it carries a unique-id suffix (`_without_uid` would cut it).
-        group_dns = {dn.lower() for dn in groups.dns}
+        self._users = users
+        self._numbers = numbers
+        # Member values mostly spell a DN exactly as its entry does. Those are looked up as
+        # written; the letter-case and canonical indexes below are built only for the rest.
+        # Left to `_by_dn` (see there): a DN equal to another entry's in any letter case (the
+        # later entry wins there, groups after users) and one that looks like it carries a
+        # unique-id suffix (`_without_uid` cuts it).
+        group_of_lower = {dn.lower(): group for group, dn in enumerate(groups.dns)}
+        # DN as written -> user number (`_users_as_written`)
         self._user_by_dn = {
-            dn: user_id
-            for dn, user_id in zip(users.dns, users.ids, strict=True)
-            if not dn.endswith("'B") and dn.lower() not in group_dns
+            dn: number
+            for dn, number in zip(users.dns, numbers, strict=True)
+            if not dn.endswith("'B") and dn.lower() not in group_of_lower
         }
-        self._by_login: dict[str, list[str]] = defaultdict(list)
-        for login, user_id in zip(users.logins, users.ids, strict=True):
-            self._by_login[login].append(user_id)
         # member value as written -> what `_by_dn` finds (False: nothing). A user is a member of
         # several groups, so most values recur: each is cut and lower-cased only once.
-        self._found: dict[str, str | int | bool | None] = {}
+        self._found: dict[str, str | int | bool | None] = {
+            dn: group
+            for group, dn in enumerate(groups.dns)
+            if not dn.endswith("'B") and group_of_lower[dn.lower()] == group
+        }
 
-    def direct_members(self, group: int) -> tuple[dict[str, None], list[int]]:
-        """The group's own users (ordered, without repeats) and its subgroups."""
-        users: dict[str, None] = {}
+    @cached_property
+    def _by_dn(self) -> DnIndex[str | int | None]:
+        """DN -> user id (str), group index (int) or None for a rejected entry."""
+        users, groups = self._users, self._groups
+        by_dn: DnIndex[str | int | None] = DnIndex()
+        for dn in [*users.rejected_dns, *groups.rejected_dns]:
+            by_dn[dn] = None
+        for dn, user_id in zip(users.dns, users.ids, strict=True):
+            by_dn[dn] = user_id
+        for group, dn in enumerate(groups.dns):
+            by_dn[dn] = group
+        return by_dn
+
+    @cached_property
+    def _number_of(self) -> dict[str, int]:
+        """User id -> user number, for the users `_by_dn` finds."""
+        return dict(zip(self._users.ids, self._numbers, strict=True))
+
+    @cached_property
+    def _by_login(self) -> dict[str, list[int]]:
+        """Login -> the numbers of the users with that login (logins may repeat, see users.py)."""
+        by_login: dict[str, list[int]] = defaultdict(list)
+        for login, number in zip(self._users.logins, self._numbers, strict=True):
+            by_login[login].append(number)
+        return by_login
+
+    def direct_members(self, group: int) -> tuple[dict[int, None], list[int]]:
+        """The group's own users (numbers, ordered, without repeats) and its subgroups."""
+        users: dict[int, None] = {}
         subgroups: list[int] = []
         for attribute, values in self._groups.members[group]:
             if attribute.lower() in LOGIN_VALUED:
@@ -117,6 +160,10 @@ class _MemberResolver:
                 users.update(dict.fromkeys(as_written))
                 continue
             for value in values:
+                number = self._user_by_dn.get(value)
+                if number is not None:
+                    users[number] = None
+                    continue
                 found = self._found.get(value)
                 if found is None and value not in self._found:
                     found = self._found[value] = self._by_dn.get(_without_uid(value), False)
@@ -127,19 +174,19 @@ class _MemberResolver:
                         "directory.user_base_dn/user_filter and group_base_dn/group_filter, or missing)",
                     )
                 elif isinstance(found, str):
-                    users[found] = None
+                    users[self._number_of[found]] = None
                 elif isinstance(found, int):
                     subgroups.append(found)
         return users, subgroups
 
-    def _users_as_written(self, values: list[str]) -> list[str] | None:
-        """The user ids of ``values`` when each is a user's DN spelled as its entry spells it, else None.
+    def _users_as_written(self, values: list[str]) -> list[int] | None:
+        """The user numbers of ``values`` when each is a user's DN spelled as its entry spells it, else None.
 
         None sends the attribute through the value-by-value resolution, which keeps the order
         of users and subgroups and reports each miss.
         """
         found = list(map(self._user_by_dn.get, values))
-        return None if None in found else cast(list[str], found)
+        return None if None in found else cast(list[int], found)
 
     def _reject(self, group: int, reason: str) -> None:
         groups = self._groups
@@ -147,14 +194,14 @@ class _MemberResolver:
 
 
 def _add_primary_groups(
-    users: UserColumns, groups: GroupColumns, direct_users: list[dict[str, None]]
+    users: UserColumns, numbers: list[int], groups: GroupColumns, direct_users: list[dict[int, None]]
 ) -> None:
     """Active Directory: a user is a direct member of the group whose SID ends in its primaryGroupID."""
     by_rid = {rid: group for group, rid in enumerate(groups.rids) if rid is not None}
-    for user_id, rid in zip(users.ids, users.primary_group_rids, strict=True):
+    for number, rid in zip(numbers, users.primary_group_rids, strict=True):
         group = by_rid.get(rid) if rid is not None else None
         if group is not None:
-            direct_users[group][user_id] = None
+            direct_users[group][number] = None
 
 
 def _without_uid(value: str) -> str:

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+# A user: its id, or any number that sorts the way the ids do.
+U = TypeVar("U", str, int)
 
 
 @dataclass
-class Flattened:
+class Flattened(Generic[U]):
     """Membership rows as columns (group index, user id, direct) and the cycles found."""
 
     groups: list[int] = field(default_factory=list)
-    users: list[str] = field(default_factory=list)
+    users: list[U] = field(default_factory=list)
     direct: list[bool] = field(default_factory=list)
     cycles: list[list[int]] = field(default_factory=list)  # each: the groups of one cycle, ascending
 
 
-def flatten(direct_users: Sequence[Sequence[str]], subgroups: Sequence[Sequence[int]]) -> Flattened:
+def flatten(direct_users: Sequence[Sequence[U]], subgroups: Sequence[Sequence[int]]) -> Flattened[U]:
     """Memberships of every group: its direct users (in order), then inherited ones (sorted).
 
     ``direct_users[g]`` are group g's own users without repeats; ``subgroups[g]`` the
@@ -42,10 +46,10 @@ def flatten(direct_users: Sequence[Sequence[str]], subgroups: Sequence[Sequence[
     for children in subgroups:
         for child in children:
             is_subgroup[child] = True
-    reachable: list[set[str]] = []
-    result = Flattened()
+    reachable: list[set[U]] = []
+    result: Flattened[U] = Flattened()
     for number, component in enumerate(components):
-        users: set[str] = set()
+        users: set[U] = set()
         if len(component) == 1 and not subgroups[component[0]] and not is_subgroup[component[0]]:
             reachable.append(users)
             continue
