@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import pandas as pd
+import pyarrow as pa
+
 from confluence_provisioning.idp.rejects import RejectLog
+
+
+def arrow_strings(values: list[str] | list[str | None]) -> pd.arrays.ArrowStringArray:
+    """A column of `frames.STRING` dtype, converted in one Arrow call.
+
+    Frames built from such columns pass `frames.conform` without a conversion;
+    a plain list would be converted there element by element through pandas.
+    """
+    return pd.arrays.ArrowStringArray(pa.array(values, pa.large_string()))
 
 
 @dataclass

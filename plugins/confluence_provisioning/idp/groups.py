@@ -8,7 +8,7 @@ import ldap3
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.idp.entry_columns import EntryColumns
+from confluence_provisioning.idp.entry_columns import EntryColumns, arrow_strings
 from confluence_provisioning.idp.entry_values import Unusable, entry_id, naming_value
 from confluence_provisioning.idp.flavours import DirectoryProfile
 from confluence_provisioning.idp.ranges import all_values
@@ -27,7 +27,11 @@ class GroupColumns(EntryColumns):
     rids: list[int | None] = field(default_factory=list)  # Active Directory: the RID of the objectSid
 
     def frame(self) -> pd.DataFrame:
-        columns = {"id": self.ids, "dn": self.dns, "name": self.names}
+        columns = {
+            "id": arrow_strings(self.ids),
+            "dn": arrow_strings(self.dns),
+            "name": arrow_strings(self.names),
+        }
         return frames.conform(pd.DataFrame(columns), frames.GROUPS)
 
 

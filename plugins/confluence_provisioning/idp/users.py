@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ldap3
+import numpy as np
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.idp.entry_columns import EntryColumns
+from confluence_provisioning.idp.entry_columns import EntryColumns, arrow_strings
 from confluence_provisioning.idp.entry_values import Unusable, entry_id, first_text, is_disabled, naming_value
 from confluence_provisioning.idp.flavours import DirectoryProfile
 from confluence_provisioning.idp.rejects import RejectLog
@@ -37,13 +38,16 @@ class UserColumns(EntryColumns):
 
     def frame(self) -> pd.DataFrame:
         columns = {
-            "id": self.ids,
-            "dn": self.dns,
-            "login": self.logins,
-            "email": self.emails,
-            "display_name": self.display_names,
-            "active": self.active,
-            **{f"{frames.ATTRIBUTE_PREFIX}{name.lower()}": values for name, values in self.extras.items()},
+            "id": arrow_strings(self.ids),
+            "dn": arrow_strings(self.dns),
+            "login": arrow_strings(self.logins),
+            "email": arrow_strings(self.emails),
+            "display_name": arrow_strings(self.display_names),
+            "active": np.array(self.active, dtype=bool),
+            **{
+                f"{frames.ATTRIBUTE_PREFIX}{name.lower()}": arrow_strings(values)
+                for name, values in self.extras.items()
+            },
         }
         return frames.conform(pd.DataFrame(columns), frames.USERS)
 
