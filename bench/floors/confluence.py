@@ -25,17 +25,10 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
-# The applier's stages, in the order it runs them: members are added only after users
-# and groups exist, and access is taken away last.
-STAGES = (
-    "create groups",
-    "create and update users",
-    "add memberships",
-    "remove memberships",
-    "disable users",
-    "delete users",
-    "delete groups",
-)
+from confluence_provisioning import planning
+
+# The applier's stage names, in the order it runs them.
+STAGES = tuple(name for name, _ in planning.STAGES)
 
 
 @dataclass(frozen=True)
