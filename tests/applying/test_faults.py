@@ -76,6 +76,8 @@ def test_under_a_rate_limit_the_run_slows_down_instead_of_hammering(confluence):
 
     assert run.result.ok, run.result.summary()
     assert len(run.plan) == 10 + 150 + 225
-    # the emulator's 429s state its fill rate: one burst of at most max_in_flight refusals, then paced
-    assert int(by_status.get("429", 0)) <= 8
+    # the emulator's 429s state its fill rate: after a burst of refusals (the requests in flight
+    # when the bucket ran dry, at most max_in_flight each time) the run is paced; an unpaced run
+    # at this concurrency collects hundreds. Two bursts allowed: timing on a loaded machine.
+    assert int(by_status.get("429", 0)) <= 2 * 8
     assert site_state(confluence) == desired_state(want)
