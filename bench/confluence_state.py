@@ -2,7 +2,7 @@
 
 "In sync" is what one run of the pipeline leaves on a fresh site: the desired
 frames (``mapping.map_rules`` on the IdP frames) planned against the fresh site
-(``planning.plan``), and that plan's group creations, user creations and
+(``planner.plan``), and that plan's group creations, user creations and
 membership additions laid onto the fresh site. Nothing here re-states a rule,
 so a noop run against it must plan zero operations.
 """
@@ -17,10 +17,10 @@ import pandas as pd
 
 from bench.company_frames import IdpFrames
 from confluence_provisioning import frames
-from confluence_provisioning.confluence import ConfluenceSnapshot
 from confluence_provisioning.mapping import map_rules
-from confluence_provisioning.planning import OperationKind, plan
+from confluence_provisioning.plan.planner import OperationKind, plan
 from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets.confluence_dc import ConfluenceSnapshot
 
 STATE_VERSION = 1
 # A fresh Confluence site: its admin account in the two reserved groups (as the emulator starts).

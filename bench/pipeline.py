@@ -28,11 +28,11 @@ from urllib.parse import urlsplit
 from bench.measure import Meter, process_age
 from bench.results import PHASES
 from bench.sampler import Sampler
-from confluence_provisioning.idp.connecting import LdapOptions
 from confluence_provisioning.pipeline import recording, tasks
 from confluence_provisioning.pipeline.context import RunContext, RunParams
 from confluence_provisioning.pipeline.plan_files import STAGE_TASKS
 from confluence_provisioning.settings import load_settings
+from confluence_provisioning.sources.ldap.connecting import LdapOptions
 
 DAG_ID = "confluence_provisioning"
 

@@ -25,10 +25,10 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
-from confluence_provisioning import planning
+from confluence_provisioning.plan import planner
 
 # The applier's stage names, in the order it runs them.
-STAGES = tuple(name for name, _ in planning.STAGES)
+STAGES = tuple(name for name, _ in planner.STAGES)
 
 
 @dataclass(frozen=True)

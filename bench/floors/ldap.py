@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import ldap3
 
-from confluence_provisioning.idp.bases import search_bases
-from confluence_provisioning.idp.flavours import DirectoryProfile
-from confluence_provisioning.idp.groups import group_searches
-from confluence_provisioning.idp.search import Search
-from confluence_provisioning.idp.users import user_searches
+from confluence_provisioning.sources.ldap.bases import search_bases
+from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
+from confluence_provisioning.sources.ldap.groups import group_searches
+from confluence_provisioning.sources.ldap.search import Search
+from confluence_provisioning.sources.ldap.users import user_searches
 
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from bench.floors.confluence import WriteRequest
-from confluence_provisioning.applying import apply
-from confluence_provisioning.confluence import ConfluenceClient, RetryPolicy
-from confluence_provisioning.planning import Plan
+from confluence_provisioning.apply.applier import apply
+from confluence_provisioning.plan.planner import Plan
 from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets.confluence_dc import ConfluenceClient, RetryPolicy
 
 CREATE_USER = ("POST", "/rest/api/admin/user")
 

@@ -10,9 +10,9 @@ from bench.floors.ldap import Bind, ldap3_floor, ldapsearch_floor, pipeline_sear
 from bench.floors.plan_writes import plan_writes
 from bench.measure import Meter
 from bench.pipeline import PipelineSpec, ldap_options
-from confluence_provisioning.idp.connecting import open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
 from confluence_provisioning.settings import load_settings
+from confluence_provisioning.sources.ldap.connecting import open_connection
+from confluence_provisioning.sources.ldap.flavours import resolve_profile
 
 # Confluence floor -> the transport it goes over (see floors/confluence.py)
 CONFLUENCE_READS = {"confluence_reads": "http.client", "confluence_reads_requests": "requests"}

@@ -22,7 +22,7 @@ from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import storage
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN
-from confluence_provisioning.applying import FAILED, SKIPPED
+from confluence_provisioning.apply.applier import FAILED, SKIPPED
 from confluence_provisioning.audit import SUCCESS, RunRecord, operation_counts
 
 HTML_FILE = "report.html"
@@ -36,7 +36,7 @@ CHANGE_COLUMNS = ["operation", "target", "group", "status", "reason"]
 FAILURE_COLUMNS = ["operation", "target", "group", "http_status", "attempts", "error", "reason"]
 # cells starting with these are run as formulas by spreadsheets (CSV injection)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# operation statuses (confluence_provisioning.applying) and run statuses (audit)
+# operation statuses (confluence_provisioning.apply.applier) and run statuses (audit)
 STATUS_COLOURS = {
     APPLIED: "#2e7d32",
     ALREADY_TRUE: "#81c784",

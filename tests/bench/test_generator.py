@@ -17,12 +17,12 @@ from bench.company import CompanySize, generate_company
 from bench.company_frames import idp_frames
 from bench.confluence_state import in_sync_state, snapshot_of
 from bench.dataset import RULES, SUFFIX, Dataset, Start
-from confluence_provisioning.idp.connecting import LdapOptions, open_connection
-from confluence_provisioning.idp.flavours import resolve_profile
-from confluence_provisioning.idp.snapshot import extract
 from confluence_provisioning.mapping import map_rules
-from confluence_provisioning.planning import plan
+from confluence_provisioning.plan.planner import plan
 from confluence_provisioning.settings import load_settings
+from confluence_provisioning.sources.ldap.connecting import LdapOptions, open_connection
+from confluence_provisioning.sources.ldap.flavours import resolve_profile
+from confluence_provisioning.sources.ldap.snapshot import extract
 
 SMALL = CompanySize(users=2_000, groups=100, memberships=20_000)
 SETTINGS = load_settings(RULES)

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from confluence_provisioning import frames, storage
-from confluence_provisioning.idp.reading import read_directory
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import load_settings
+from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.confluence import EmulatorServer
 from tests.dag.conftest import DAG_ID, Site
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.applying import RESULTS
+from confluence_provisioning.apply.applier import RESULTS
 from confluence_provisioning.pipeline import outcome
 from confluence_provisioning.reporting import GuardRow
 from confluence_provisioning.settings import Limits

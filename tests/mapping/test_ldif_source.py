@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from confluence_provisioning.ldif_source import LdifError, ldif_snapshot, read_ldif
 from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot, read_ldif
 from tests.mapping.idp import rows
 
 SMALL = """\

@@ -13,7 +13,7 @@ import pytest
 
 from confluence_provisioning.cli import main
 from sandbox.directories.make_example import CONTRACTORS, PEOPLE, build, flattened_people
-from tests.idp.directories import connection_json
+from tests.sources.ldap.directories import connection_json
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "include" / "mapping_rules" / "default.yaml"

@@ -1,4 +1,3 @@
-"""The parts of applying: the shared pacing gate and what each operation sends.
-
-``confluence_provisioning.applying`` runs a plan with them.
+"""Applying a plan: ``applier.apply_operations`` runs its stages with the shared pacing gate and
+what each operation sends (``actions``).
 """

@@ -17,14 +17,14 @@ from typing import TextIO
 
 import pandas as pd
 
-from confluence_provisioning.idp.connecting import LdapOptions
-from confluence_provisioning.idp.errors import IdpReadError
-from confluence_provisioning.idp.flavours import DirectoryProfile, resolve_profile
-from confluence_provisioning.idp.hook import LdapHook
-from confluence_provisioning.idp.lookup import find_users, login_filter
-from confluence_provisioning.idp.reading import read_directory, with_directory
-from confluence_provisioning.idp.snapshot import IdpSnapshot
 from confluence_provisioning.settings import DirectorySettings, RulesError, load_settings
+from confluence_provisioning.sources.ldap.connecting import LdapOptions
+from confluence_provisioning.sources.ldap.errors import IdpReadError
+from confluence_provisioning.sources.ldap.flavours import DirectoryProfile, resolve_profile
+from confluence_provisioning.sources.ldap.hook import LdapHook
+from confluence_provisioning.sources.ldap.lookup import find_users, login_filter
+from confluence_provisioning.sources.ldap.reading import read_directory, with_directory
+from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
 
 SAMPLES = 5
 REJECTS_SHOWN = 20

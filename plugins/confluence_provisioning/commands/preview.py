@@ -19,12 +19,12 @@ from typing import TextIO
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.idp.errors import IdpReadError
-from confluence_provisioning.idp.reading import read_directory
-from confluence_provisioning.idp.snapshot import IdpSnapshot
-from confluence_provisioning.ldif_source import LdifError, ldif_snapshot
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import RulesError, load_settings
+from confluence_provisioning.sources.ldap.errors import IdpReadError
+from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot
+from confluence_provisioning.sources.ldap.reading import read_directory
+from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
 
 WIDTH = 110
 

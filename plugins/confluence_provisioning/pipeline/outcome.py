@@ -11,7 +11,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED
-from confluence_provisioning.applying import FAILED
+from confluence_provisioning.apply.applier import FAILED
 from confluence_provisioning.plan.operations import OperationKind
 from confluence_provisioning.plan.text import first_names
 from confluence_provisioning.reporting import GuardRow

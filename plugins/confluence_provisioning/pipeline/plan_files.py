@@ -12,14 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from confluence_provisioning import frames, planning, storage
-from confluence_provisioning.applying import RESULTS
+from confluence_provisioning import frames, storage
+from confluence_provisioning.apply.applier import RESULTS
 from confluence_provisioning.pipeline.context import RunContext
+from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import Plan
 
 # one mapped apply task per stage, named after it: "create groups" -> apply.create_groups
-STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planning.STAGES}
-STAGE_KINDS = {STAGE_TASKS[name]: kinds for name, kinds in planning.STAGES}
+STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planner.STAGES}
+STAGE_KINDS = {STAGE_TASKS[name]: kinds for name, kinds in planner.STAGES}
 PLAN_FOLDER = "plan"
 RESULTS_FOLDER = "results"
 PLAN_RECORD = f"{PLAN_FOLDER}/plan.json"
@@ -29,7 +30,7 @@ def write_chunks(run: RunContext, result: Plan, size: int) -> dict[str, list[str
     """Each stage's operations in files of at most ``size``; stage task name -> their URIs."""
     frame = result.frame
     chunks: dict[str, list[str]] = {}
-    for name, kinds in planning.STAGES:
+    for name, kinds in planner.STAGES:
         stage = frame[frame["kind"].isin([kind.value for kind in kinds])].reset_index(drop=True)
         task = STAGE_TASKS[name]
         chunks[task] = [

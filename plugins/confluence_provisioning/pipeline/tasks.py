@@ -20,14 +20,9 @@ from typing import Any
 import pandas as pd
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from confluence_provisioning import frames, mapping, planning, storage
-from confluence_provisioning.applying import apply_operations
+from confluence_provisioning import frames, mapping, storage
+from confluence_provisioning.apply.applier import apply_operations
 from confluence_provisioning.audit import AuditStore, audit_url
-from confluence_provisioning.confluence.hook import ConfluenceHook
-from confluence_provisioning.confluence.retry import RetryPolicy
-from confluence_provisioning.confluence.snapshot import ConfluenceSnapshot
-from confluence_provisioning.idp.reading import read_directory
-from confluence_provisioning.idp.snapshot import IdpSnapshot
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
@@ -37,8 +32,14 @@ from confluence_provisioning.pipeline.plan_files import (
     write_plan_record,
 )
 from confluence_provisioning.pipeline.tasklog import counts_text, group
+from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import PLAN, Plan
 from confluence_provisioning.settings import RunSettings
+from confluence_provisioning.sources.ldap.reading import read_directory
+from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
+from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook
+from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
+from confluence_provisioning.targets.confluence_dc.snapshot import ConfluenceSnapshot
 
 log = logging.getLogger("confluence_provisioning.pipeline")
 
@@ -153,7 +154,7 @@ def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -
     with run.audit_store() as store:
         ledger, managed = store.ledger(), store.managed_groups()
     try:
-        result = planning.plan(
+        result = planner.plan(
             wanted,
             current,
             run.settings,
@@ -162,7 +163,7 @@ def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -
             allow_over_limits=params.allow_over_limits,
             only_users=params.only_users or None,
         )
-    except planning.GuardError as error:
+    except planner.GuardError as error:
         write_plan_record(run, error.plan, chunks={}, violations=error.violations)
         raise AirflowFailException(str(error)) from None
     chunks = write_chunks(run, result, run.settings.run.apply_chunk_size)

@@ -1,4 +1,5 @@
-"""The parts of planning: operations and the plan, the user and group diffs, the safety guards.
+"""Planning: the pure diff of desired against current target state, with its safety guards.
 
-``confluence_provisioning.planning.plan`` puts them together.
+``planner.plan`` puts the parts together: operations and the plan (``operations``), the user
+and group diffs, the guards. No I/O, no Airflow.
 """

@@ -1,0 +1,282 @@
+"""Apply a plan: stages in order, each stage concurrent, transient errors retried, every answer a result.
+
+- Stages run one after the other (``Plan.stages()``); within a stage up to
+  ``settings.confluence.max_in_flight`` requests are in flight, from a thread pool over
+  the thread-safe client.
+- Each request goes through ``call_with_retry`` (429, 5xx and dropped connections only,
+  backoff with jitter, Retry-After honoured) and a ``PacingGate`` shared by the run, so
+  the first 429s slow every worker down to the server's rate.
+- Idempotent: 409 on a create, once a read confirms it, and 404 on a disable, delete or
+  removal are "already-true" (see ``apply.actions``), so re-running a plan, finished or
+  cut off, ends in the same state.
+- Some failures say something about the rest of the run: after a 402 (no licence seat)
+  no more users are created; after a 401/403 nothing more is sent; a user or group whose
+  creation failed gets no memberships. Those operations are "skipped", with the reason.
+- Dry run is the client's: it records instead of sending, and the results say
+  "skipped-dry-run"; ``ApplyResult.recorded`` lists what would have been sent.
+- New users get a random password that is never logged or stored, or Confluence's
+  invitation email, as ``settings.confluence.new_users.notify_via_email`` says.
+
+Every operation gives one result row (``RESULTS``), in plan order. A run with any
+failed operation is failed: ``ApplyResult.raise_for_failures()`` says which.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.apply.actions import perform
+from confluence_provisioning.apply.pacing import PacingGate
+from confluence_provisioning.plan.operations import Operation, OperationKind, Plan
+from confluence_provisioning.plan.text import first_names
+from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient, RecordedRequest
+from confluence_provisioning.targets.confluence_dc.errors import (
+    AuthError,
+    ConfluenceError,
+    NoLicenceSeatError,
+    TransientError,
+)
+from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
+
+log = logging.getLogger(__name__)
+
+FAILED = "failed"
+SKIPPED = "skipped"
+STATUSES = ("applied", "already-true", FAILED, "skipped-dry-run", SKIPPED)
+
+RESULTS: dict[str, str] = {
+    "operation": frames.STRING,  # OperationKind value
+    "target": frames.STRING,
+    "group": frames.STRING,
+    "status": frames.STRING,  # one of STATUSES
+    "http_status": "Int64",  # the last answer's status; <NA> when none came
+    "attempts": "int64",  # requests sent for it (0 when skipped)
+    "duration_ms": "float64",
+    "error": frames.STRING,  # why it failed or was skipped
+}
+
+OnResult = Callable[[dict[str, Any]], None]
+
+
+class ApplyError(Exception):
+    """Some operations failed; the message lists them."""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: pd.DataFrame  # RESULTS, one row per operation, in plan order
+    recorded: tuple[RecordedRequest, ...] = ()  # dry run: what would have been sent
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        return self.results[self.results["status"] == FAILED].reset_index(drop=True)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed.empty
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{operation: {status: count}} for the operations that occurred."""
+        grouped = self.results.groupby(["operation", "status"]).size()
+        counts: dict[str, dict[str, int]] = {}
+        for (operation, status), count in grouped.items():
+            counts.setdefault(operation, {})[status] = int(count)
+        return counts
+
+    def summary(self) -> str:
+        """``12 operations: 10 applied, 2 failed`` and a line per failed operation (the first 20)."""
+        by_status = self.results["status"].value_counts()
+        parts = [f"{int(by_status[s])} {s}" for s in STATUSES if s in by_status]
+        lines = [f"{len(self.results)} operations: {', '.join(parts) or 'nothing to do'}"]
+        failed = self.failed
+        lines += [f"failed: {_described(row)}: {row.error}" for row in failed.head(20).itertuples()]
+        if len(failed) > 20:
+            lines.append(f"... and {len(failed) - 20} more failed")
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> None:
+        if not self.ok:
+            names = first_names([_described(row) for row in self.failed.itertuples()])
+            raise ApplyError(f"{len(self.failed)} operations failed ({names})\n{self.summary()}")
+
+
+def apply(
+    plan: Plan,
+    client: ConfluenceClient,
+    settings: Settings,
+    *,
+    retry: RetryPolicy,
+    cancel: threading.Event | None = None,
+    on_result: OnResult | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApplyResult:
+    """Run every stage of the plan in order; see the module docstring.
+
+    ``cancel``: once set, operations not yet sent are skipped. ``on_result`` hears each
+    result row as it is made (from worker threads).
+    """
+    run = _Run(client, settings, retry, cancel, on_result, sleep)
+    rows = [row for stage in plan.stages() for row in run.stage(stage.name, stage.operations)]
+    return _result(rows, client)
+
+
+def apply_operations(
+    operations: Sequence[Operation],
+    client: ConfluenceClient,
+    settings: Settings,
+    *,
+    retry: RetryPolicy,
+    cancel: threading.Event | None = None,
+    on_result: OnResult | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApplyResult:
+    """Run operations of one stage (or a chunk of one) concurrently: the DAG's mapped tasks."""
+    run = _Run(client, settings, retry, cancel, on_result, sleep)
+    return _result(run.stage("operations", operations), client)
+
+
+def _result(rows: list[dict[str, Any]], client: ConfluenceClient) -> ApplyResult:
+    frame = pd.DataFrame.from_records(rows, columns=list(RESULTS)) if rows else frames.empty(RESULTS)
+    recorded = tuple(client.recorded_requests) if client.dry_run else ()
+    return ApplyResult(frames.conform(frame, RESULTS), recorded)
+
+
+class _Run:
+    """What the stages of one run share: the pacing gate and what later operations must know."""
+
+    def __init__(
+        self,
+        client: ConfluenceClient,
+        settings: Settings,
+        retry: RetryPolicy,
+        cancel: threading.Event | None,
+        on_result: OnResult | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.max_in_flight = settings.confluence.max_in_flight
+        self.notify_via_email = settings.confluence.new_users.notify_via_email
+        self.cancel = cancel or threading.Event()
+        self.on_result = on_result
+        self.sleep = sleep
+        self.gate = PacingGate(retry_after_cap=retry.retry_after_cap, sleep=sleep)
+        self._lock = threading.Lock()
+        self._stopped: str | None = None  # why nothing more is sent
+        self._no_seats: str | None = None  # why no more users are created
+        self._missing: dict[tuple[str, str], str] = {}  # ("user"|"group", name) -> why it does not exist
+
+    def stage(self, name: str, operations: Sequence[Operation]) -> list[dict[str, Any]]:
+        if not operations:
+            return []
+        workers = min(self.max_in_flight, len(operations))
+        with ThreadPoolExecutor(workers, thread_name_prefix="confluence-apply") as pool:
+            rows = list(pool.map(self._one, operations))
+        statuses = pd.Series([row["status"] for row in rows]).value_counts()
+        log.info("stage %s: %s", name, ", ".join(f"{n} {s}" for s, n in statuses.items()))
+        return rows
+
+    def _one(self, operation: Operation) -> dict[str, Any]:
+        started = time.monotonic()
+        reason = self._reason_to_skip(operation)
+        if reason is not None:
+            row = _row(operation, SKIPPED, None, 0, started, f"not sent: {reason}")
+        else:
+            row = self._send(operation, started)
+        if self.on_result is not None:
+            self.on_result(row)
+        return row
+
+    def _send(self, operation: Operation, started: float) -> dict[str, Any]:
+        attempts = 0
+
+        def send(request: Callable[[], int | None]) -> int | None:
+            nonlocal attempts
+            try:
+                answer, attempts = call_with_retry(
+                    lambda: self.gate.call(request), self.retry, sleep=self.sleep, on_retry=_log_retry
+                )
+            except ConfluenceError as error:
+                attempts = error.attempts
+                raise
+            return answer
+
+        try:
+            outcome = perform(operation, self.client, send, notify_via_email=self.notify_via_email)
+        except ConfluenceError as error:
+            self._learn(operation, error)
+            log.warning("%s failed: %s", operation.describe(), error)
+            return _row(operation, FAILED, error.status, attempts, started, str(error))
+        except Exception as error:  # a bug must not lose the other results of the stage
+            log.exception("%s failed unexpectedly", operation.describe())
+            self._learn(operation, error)
+            return _row(operation, FAILED, None, attempts, started, f"{type(error).__name__}: {error}")
+        return _row(operation, outcome.status, outcome.http_status, attempts, started, None)
+
+    def _reason_to_skip(self, operation: Operation) -> str | None:
+        if self.cancel.is_set():
+            return "the run was cancelled before this operation was sent"
+        with self._lock:
+            if self._stopped is not None:
+                return self._stopped
+            if operation.kind is OperationKind.create_user and self._no_seats is not None:
+                self._missing["user", operation.target] = f"user {operation.target} was not created"
+                return self._no_seats
+            if operation.kind is OperationKind.add_membership:
+                return self._missing.get(("user", operation.target)) or self._missing.get(
+                    ("group", operation.group or "")
+                )
+        return None
+
+    def _learn(self, operation: Operation, error: Exception) -> None:
+        """What a failure means for the operations still to come."""
+        with self._lock:
+            if isinstance(error, AuthError):
+                self._stopped = f"Confluence refused the credentials earlier in this run ({error})"
+            elif isinstance(error, NoLicenceSeatError):
+                self._no_seats = (
+                    f"no licence seat is left ({error}); free seats or extend the licence, then run again"
+                )
+            if operation.kind is OperationKind.create_user:
+                self._missing["user", operation.target] = f"user {operation.target} was not created"
+            elif operation.kind is OperationKind.create_group:
+                self._missing["group", operation.target] = f"group {operation.target} was not created"
+
+
+def _row(
+    operation: Operation,
+    status: str,
+    http_status: int | None,
+    attempts: int,
+    started: float,
+    error: str | None,
+) -> dict[str, Any]:
+    return {
+        "operation": operation.kind.value,
+        "target": operation.target,
+        "group": operation.group,
+        "status": status,
+        "http_status": http_status,
+        "attempts": attempts,
+        "duration_ms": round((time.monotonic() - started) * 1000, 3),
+        "error": error,
+    }
+
+
+def _described(row: Any) -> str:
+    group = row.group if isinstance(row.group, str) else None
+    return Operation(OperationKind(row.operation), row.target, group).describe()
+
+
+def _log_retry(error: TransientError, attempt: int, delay: float) -> None:
+    log.info("%s; retrying in %.2f s (attempt %d)", error, delay, attempt)
