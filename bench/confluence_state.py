@@ -17,10 +17,10 @@ import pandas as pd
 
 from bench.company_frames import IdpFrames
 from confluence_provisioning import frames
+from confluence_provisioning.frames import TargetSnapshot
 from confluence_provisioning.mapping import map_rules
 from confluence_provisioning.plan.planner import OperationKind, plan
 from confluence_provisioning.settings import Settings
-from confluence_provisioning.targets.confluence_dc import ConfluenceSnapshot
 
 STATE_VERSION = 1
 # A fresh Confluence site: its admin account in the two reserved groups (as the emulator starts).
@@ -42,11 +42,11 @@ def in_sync_state(idp: IdpFrames, settings: Settings) -> dict[str, Any]:
     return _applied(FRESH_SITE, first_run)
 
 
-def snapshot_of(state: dict[str, Any]) -> ConfluenceSnapshot:
+def snapshot_of(state: dict[str, Any]) -> TargetSnapshot:
     """The frames the client reads from a site in ``state`` (every group's members read)."""
     users = state["users"]
     memberships = [(group, user) for group, members in state["memberships"].items() for user in members]
-    return ConfluenceSnapshot(
+    return TargetSnapshot(
         users=frames.conform(
             pd.DataFrame(
                 {

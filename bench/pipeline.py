@@ -116,7 +116,7 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
 
     settings = load_settings(rules)
     os.environ.update(
-        connection_environment(spec, settings.directory.connection_id, settings.confluence.connection_id)
+        connection_environment(spec, settings.source.connection_id, settings.target.connection_id)
     )
     now = datetime.now(UTC)
     context = RunContext(
@@ -127,14 +127,14 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
         rules_dir=rules.parent,
         params=RunParams(rules_file=rules.name),
     )
-    with phase("extract_idp"):
-        idp = tasks.extract_idp(context)
-    with phase("extract_confluence"):
-        confluence = tasks.extract_confluence(context)
+    with phase("extract_source"):
+        source = tasks.extract_source(context)
+    with phase("extract_target"):
+        target = tasks.extract_target(context)
     with phase("map"):
-        desired = tasks.map_rules(context, idp, confluence)
+        desired = tasks.map_rules(context, source, target)
     with phase("plan"):
-        planned = tasks.plan(context, desired, confluence)
+        planned = tasks.plan(context, desired, target)
     failed = 0
     with phase("apply"):
         for stage_task in STAGE_TASKS.values():

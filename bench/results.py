@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PHASES = ("extract_idp", "extract_confluence", "map", "plan", "apply", "report")
+PHASES = ("extract_source", "extract_target", "map", "plan", "apply", "report")
 # phase -> (the floor it is held to, the floor shown beside it): the first is the least a
 # Python client can pay (bare ldap3, raw http.client); the second shows what the C tool
 # costs (ldapsearch) or what the HTTP library the client uses costs by itself (requests).
 FLOORS_OF = {
-    "extract_idp": ("ldap3", "ldapsearch"),
-    "extract_confluence": ("confluence_reads", "confluence_reads_requests"),
+    "extract_source": ("ldap3", "ldapsearch"),
+    "extract_target": ("confluence_reads", "confluence_reads_requests"),
     "apply": ("confluence_writes", "confluence_writes_requests"),
 }
 FLOOR_OF = {phase: floors[0] for phase, floors in FLOORS_OF.items()}
@@ -87,8 +87,8 @@ def _row(result: dict[str, Any]) -> str:
         f"{size['users']:,}",
         f"{size['groups']:,}",
         f"{size['memberships']:,}",
-        _against_floors(result, "extract_idp"),
-        _against_floors(result, "extract_confluence"),
+        _against_floors(result, "extract_source"),
+        _against_floors(result, "extract_target"),
         f"{phases['map']:.1f}",
         f"{phases['plan']:.1f}",
         _against_floors(result, "apply"),

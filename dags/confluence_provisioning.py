@@ -1,11 +1,13 @@
 """
 ### Confluence provisioning
 
-Keeps Confluence Data Center users and groups in step with the LDAP directory.
+Keeps an Atlassian site's users and groups (Confluence Data Center) in step with the identity
+provider (LDAP).
 
 Every night (and whenever you press **Trigger**) this DAG
 
-1. reads users and groups from LDAP (`extract_idp`) and from Confluence (`extract_confluence`), in parallel;
+1. reads users and groups from the source (`extract_source`) and from the target site
+   (`extract_target`), in parallel, as the rules file's `source:` and `target:` say;
 2. turns the directory into the users, groups and memberships Confluence should have, using a
    rules file from `include/mapping_rules/` (`map_rules`);
 3. plans the difference and checks the safety guards (`plan`): a plan that would disable,
@@ -114,20 +116,20 @@ def _record_failure(context: Any) -> None:
 )
 def confluence_provisioning() -> None:
     @task(execution_timeout=timedelta(minutes=30), **IO_RETRIES)
-    def extract_idp() -> dict[str, Any]:
-        return tasks.extract_idp(_run())
+    def extract_source() -> dict[str, Any]:
+        return tasks.extract_source(_run())
 
     @task(execution_timeout=timedelta(minutes=30), **IO_RETRIES)
-    def extract_confluence() -> dict[str, Any]:
-        return tasks.extract_confluence(_run())
+    def extract_target() -> dict[str, Any]:
+        return tasks.extract_target(_run())
 
     @task(execution_timeout=timedelta(minutes=30))
-    def map_rules(idp: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
-        return tasks.map_rules(_run(), idp, confluence)
+    def map_rules(source: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+        return tasks.map_rules(_run(), source, target)
 
     @task(execution_timeout=timedelta(minutes=30))
-    def plan(desired: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
-        return tasks.plan(_run(), desired, confluence)
+    def plan(desired: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+        return tasks.plan(_run(), desired, target)
 
     @task(execution_timeout=timedelta(minutes=5))
     def chunks(planned: dict[str, Any], stage: str) -> list[str]:
@@ -149,8 +151,8 @@ def confluence_provisioning() -> None:
         extra = tasks.asset_extra(_run(), summary)
         get_current_context()["outlet_events"][CONFLUENCE_DIRECTORY].extra = extra
 
-    confluence = extract_confluence()
-    planned = plan(map_rules(extract_idp(), confluence), confluence)
+    target = extract_target()
+    planned = plan(map_rules(extract_source(), target), target)
 
     @task_group(group_id="apply")
     def apply() -> None:

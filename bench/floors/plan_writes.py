@@ -25,7 +25,7 @@ def plan_writes(plan_file: Path, settings: Settings) -> list[WriteRequest]:
     plan = Plan.from_frame(pd.read_parquet(plan_file))
     with ConfluenceClient("http://dry-run.invalid", username="bench", dry_run=True) as client:
         recorded = apply(
-            plan, client, settings, retry=RetryPolicy.from_settings(settings.confluence.retry)
+            plan, client, settings, retry=RetryPolicy.from_settings(settings.target.retry)
         ).recorded
     return [
         WriteRequest(request.method, request.path, _with_password(request.method, request.path, request.json))

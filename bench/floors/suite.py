@@ -22,9 +22,9 @@ READS = ("ldapsearch", "ldap3", *CONFLUENCE_READS)
 
 def measure(spec: PipelineSpec, names: list[str], plan_file: Path | None) -> dict[str, Any]:
     settings = load_settings(spec.rules)
-    confluence = settings.confluence
+    confluence = settings.target
     site = Site(spec.confluence_url, spec.confluence_user, spec.confluence_password)
-    profile = resolve_profile(settings.directory)
+    profile = resolve_profile(settings.source)
     connection = open_connection(ldap_options(spec))
     try:
         searches = pipeline_searches(connection, profile)

@@ -27,6 +27,7 @@ Desired frames are what the mapping rules say Confluence should have:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -80,6 +81,8 @@ HELD_USERS: dict[str, str] = {
 }
 
 ATTRIBUTE_PREFIX = "attr."
+# the users-frame columns every source has, which rules may name as attributes
+USER_COLUMNS = ("login", "email", "display_name")
 
 
 def empty(schema: Mapping[str, str]) -> pd.DataFrame:
@@ -107,3 +110,22 @@ def conform(frame: pd.DataFrame, schema: Mapping[str, str]) -> pd.DataFrame:
     extra = sorted(c for c in frame.columns if c.startswith(ATTRIBUTE_PREFIX))
     conformed = frame[[*schema, *extra]].astype({**schema, **dict.fromkeys(extra, STRING)})
     return conformed.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """One complete read of an identity provider: what every source kind returns."""
+
+    users: pd.DataFrame  # USERS, plus attr.* columns
+    groups: pd.DataFrame  # GROUPS
+    memberships: pd.DataFrame  # MEMBERSHIPS, nesting flattened
+    rejects: pd.DataFrame  # REJECTS with source "idp"
+
+
+@dataclass(frozen=True)
+class TargetSnapshot:
+    """What a target site has at one moment: the three frames the planner diffs against."""
+
+    users: pd.DataFrame  # USERS
+    groups: pd.DataFrame  # GROUPS
+    memberships: pd.DataFrame  # MEMBERSHIPS of the groups that were read

@@ -55,6 +55,6 @@ def test_passwords_are_never_logged(confluence, caplog):
 
 
 def test_new_users_can_be_invited_by_email_instead(confluence):
-    run = sync(confluence, WANT, settings(confluence={"new_users": {"notify_via_email": True}}))
+    run = sync(confluence, WANT, settings(target={"new_users": {"notify_via_email": True}}))
     assert run.result.ok, run.result.summary()
     assert confluence.directory.user("alice").password is None

@@ -13,7 +13,7 @@ from tests.sources.ldap.directories import EXAMPLE, connect
 
 RULES = Settings.model_validate(
     {
-        "directory": EXAMPLE.model_dump(exclude_defaults=True),
+        "source": EXAMPLE.model_dump(exclude_defaults=True),
         "groups": {"default_groups": {"new_users": ["confluence-users"]}, "on_the_fly": {"enabled": True}},
     }
 )

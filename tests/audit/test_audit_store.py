@@ -97,19 +97,19 @@ def test_recording_the_same_run_again_replaces_it_instead_of_adding(store: Audit
 
 
 def test_a_failure_is_recorded_and_its_first_error_is_kept(store: AuditStore) -> None:
-    run_id = store.record_failure(identity(), ended_at=ENDED, error="extract_idp: LDAP server unreachable")
+    run_id = store.record_failure(identity(), ended_at=ENDED, error="extract_source: LDAP server unreachable")
     store.record_failure(identity(), ended_at=ENDED, error="report: nothing to report")
 
     run = store.get_run(run_id)
     assert (run.status, run.error, run.counts, run.ended_at) == (
         "failed",
-        "extract_idp: LDAP server unreachable",
+        "extract_source: LDAP server unreachable",
         {},
         ENDED,
     )
     # the report of the same run (it runs after failures) keeps the cause as well
     store.record_run(identity(), outcome(status=audit.FAILED))
-    assert store.get_run(run_id).error == "extract_idp: LDAP server unreachable"
+    assert store.get_run(run_id).error == "extract_source: LDAP server unreachable"
     assert store.get_run(run_id).total() == 4
 
 

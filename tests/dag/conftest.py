@@ -58,7 +58,7 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("mapping_rules")
     rules = yaml.safe_load((REPO / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"))
     rules["run"] |= {"task_retries": 1, "task_retry_delay_seconds": 0.2}
-    rules["confluence"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    rules["target"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
     (folder / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     return folder
 

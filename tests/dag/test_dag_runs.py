@@ -25,7 +25,7 @@ Operation = tuple[str, str, str | None]
 def desired_state(rules_dir: Path) -> tuple[MappingResult, pd.DataFrame]:
     """What the rules make of the sandbox directory, worked out apart from the DAG, and the rejects."""
     settings = load_settings(rules_dir / "default.yaml")
-    directory = read_directory(settings.directory)
+    directory = read_directory(settings.source)
     result = map_rules(directory, settings)
     rejects = pd.concat([directory.rejects, result.rejects], ignore_index=True)
     return result, frames.conform(rejects, frames.REJECTS)
@@ -190,8 +190,8 @@ def test_ldap_down_fails_the_run_in_extract_before_any_write(
 
     assert dag_run.state == "failed"
     states = task_states(dag_run)
-    assert states["extract_idp"] == ("failed", 2)  # retried once, as the rules say
-    assert states["extract_confluence"][0] == "success"
+    assert states["extract_source"] == ("failed", 2)  # retried once, as the rules say
+    assert states["extract_target"][0] == "success"
     assert {states[task][0] for task in ("map_rules", "plan", "apply.create_groups", "publish")} == {
         "upstream_failed"
     }
@@ -199,7 +199,7 @@ def test_ldap_down_fails_the_run_in_extract_before_any_write(
     assert site.writes() == 0 and confluence_state(site.confluence) == before
     record = site.record(dag_run)
     assert (record.status, record.counts) == ("failed", {})
-    assert record.error.startswith("extract_idp: ")
+    assert record.error.startswith("extract_source: ")
     assert "127.0.0.1" in record.error
     html, _, summary = report_files(site, dag_run)
     assert summary["operations"] == 0

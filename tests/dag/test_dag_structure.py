@@ -51,8 +51,8 @@ def dag(airflow_db: Path) -> Iterator[Any]:
 def test_the_dag_has_the_flow_of_the_design(dag: Any) -> None:
     assert sorted(dag.task_ids) == sorted(
         [
-            "extract_idp",
-            "extract_confluence",
+            "extract_source",
+            "extract_target",
             "map_rules",
             "plan",
             *(f"apply.{stage}" for stage in STAGES),
@@ -62,9 +62,9 @@ def test_the_dag_has_the_flow_of_the_design(dag: Any) -> None:
         ]
     )
     upstream = {task_id: dag.get_task(task_id).upstream_task_ids for task_id in dag.task_ids}
-    assert upstream["extract_idp"] == upstream["extract_confluence"] == set()
-    assert upstream["map_rules"] == {"extract_idp", "extract_confluence"}
-    assert upstream["plan"] == {"map_rules", "extract_confluence"}
+    assert upstream["extract_source"] == upstream["extract_target"] == set()
+    assert upstream["map_rules"] == {"extract_source", "extract_target"}
+    assert upstream["plan"] == {"map_rules", "extract_target"}
     for before, stage in pairwise(STAGES):
         assert upstream[f"apply.{stage}"] == {f"apply.{before}", f"apply.{stage}_chunks"}
         assert dag.get_task(f"apply.{stage}").trigger_rule == "none_failed"
@@ -85,7 +85,7 @@ def test_the_dag_runs_nightly_one_run_at_a_time(dag: Any) -> None:
 
 
 def test_io_tasks_retry_with_backoff_and_plan_fails_at_once(dag: Any) -> None:
-    io_tasks = ["extract_idp", "extract_confluence", "report", *(f"apply.{stage}" for stage in STAGES)]
+    io_tasks = ["extract_source", "extract_target", "report", *(f"apply.{stage}" for stage in STAGES)]
     for task_id in io_tasks:
         task = dag.get_task(task_id)
         assert (task.retries, task.retry_delay, task.retry_exponential_backoff) == (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.settings import LdapSourceSettings
 from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot, read_ldif
 from tests.mapping.idp import rows
 
@@ -56,7 +56,7 @@ def test_records_with_folded_lines_and_base64_values(tmp_path: Path) -> None:
 
 
 def test_the_frames_come_from_the_idp_extraction(tmp_path: Path) -> None:
-    snapshot = ldif_snapshot(write(tmp_path, SMALL), DirectorySettings())
+    snapshot = ldif_snapshot(write(tmp_path, SMALL), LdapSourceSettings())
     assert rows(snapshot.users, "dn", "login", "email", "display_name", "active") == [
         ("uid=ann,dc=example,dc=com", "ann", "ann@example.com", "Élise", False)
     ]
@@ -65,7 +65,7 @@ def test_the_frames_come_from_the_idp_extraction(tmp_path: Path) -> None:
         (snapshot.groups["id"][0], snapshot.users["id"][0])
     ]
     # ids the server would make are made up from the DN: the same file gives the same ids
-    again = ldif_snapshot(write(tmp_path, SMALL), DirectorySettings())
+    again = ldif_snapshot(write(tmp_path, SMALL), LdapSourceSettings())
     assert snapshot.users["id"].tolist() == again.users["id"].tolist()
 
 
@@ -96,7 +96,7 @@ def test_what_cannot_be_read_is_named_by_file_and_line(tmp_path: Path, text: str
 def test_two_trees_need_base_dns_in_the_rules(tmp_path: Path) -> None:
     path = write(tmp_path, "dn: dc=a\ndc: a\nobjectClass: domain\n\ndn: dc=b\ndc: b\nobjectClass: domain\n")
     with pytest.raises(LdifError) as raised:
-        ldif_snapshot(path, DirectorySettings())
+        ldif_snapshot(path, LdapSourceSettings())
     assert str(raised.value) == (
         f"{path}: the file has 2 top entries (dc=a, dc=b), so its naming context is unclear; "
         "set directory.user_base_dn and directory.group_base_dn in the rules"

@@ -43,7 +43,7 @@ def test_values_are_typed(tmp_path: Path) -> None:
           max_users_disabled_or_deleted_percent: 10
         """,
     )
-    assert settings.directory.flavour is Flavour.active_directory
+    assert settings.source.flavour is Flavour.active_directory
     assert settings.users.out_of_scope is OutOfScopeAction.keep
     assert settings.users.include is not None and settings.users.include.groups == ["staff"]
     assert settings.limits.max_users_disabled_or_deleted_percent == 10.0

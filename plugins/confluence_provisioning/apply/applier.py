@@ -1,7 +1,7 @@
 """Apply a plan: stages in order, each stage concurrent, transient errors retried, every answer a result.
 
 - Stages run one after the other (``Plan.stages()``); within a stage up to
-  ``settings.confluence.max_in_flight`` requests are in flight, from a thread pool over
+  ``settings.target.max_in_flight`` requests are in flight, from a thread pool over
   the thread-safe client.
 - Each request goes through ``call_with_retry`` (429, 5xx and dropped connections only,
   backoff with jitter, Retry-After honoured) and a ``PacingGate`` shared by the run, so
@@ -15,7 +15,7 @@
 - Dry run is the client's: it records instead of sending, and the results say
   "skipped-dry-run"; ``ApplyResult.recorded`` lists what would have been sent.
 - New users get a random password that is never logged or stored, or Confluence's
-  invitation email, as ``settings.confluence.new_users.notify_via_email`` says.
+  invitation email, as ``settings.target.new_users.notify_via_email`` says.
 
 Every operation gives one result row (``RESULTS``), in plan order. A run with any
 failed operation is failed: ``ApplyResult.raise_for_failures()`` says which.
@@ -165,8 +165,8 @@ class _Run:
     ) -> None:
         self.client = client
         self.retry = retry
-        self.max_in_flight = settings.confluence.max_in_flight
-        self.notify_via_email = settings.confluence.new_users.notify_via_email
+        self.max_in_flight = settings.target.max_in_flight
+        self.notify_via_email = settings.target.new_users.notify_via_email
         self.cancel = cancel or threading.Event()
         self.on_result = on_result
         self.sleep = sleep

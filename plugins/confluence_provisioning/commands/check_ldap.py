@@ -17,14 +17,14 @@ from typing import TextIO
 
 import pandas as pd
 
-from confluence_provisioning.settings import DirectorySettings, RulesError, load_settings
+from confluence_provisioning.frames import SourceSnapshot
+from confluence_provisioning.settings import LdapSourceSettings, RulesError, load_settings
 from confluence_provisioning.sources.ldap.connecting import LdapOptions
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile, resolve_profile
 from confluence_provisioning.sources.ldap.hook import LdapHook
 from confluence_provisioning.sources.ldap.lookup import find_users, login_filter
 from confluence_provisioning.sources.ldap.reading import read_directory, with_directory
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
 
 SAMPLES = 5
 REJECTS_SHOWN = 20
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
-        settings = load_settings(args.rules).directory if args.rules else DirectorySettings()
+        settings = load_settings(args.rules).source if args.rules else LdapSourceSettings()
     except (RulesError, OSError) as error:
         print(f"check-ldap: the rules file cannot be used:\n{error}", file=err)
         return 2
@@ -97,7 +97,7 @@ def _where(base_dn: str | None, base_rdn: str | None) -> str:
     return base_dn or (f"{base_rdn} under {contexts}" if base_rdn else contexts)
 
 
-def _print_snapshot(snapshot: IdpSnapshot, out: TextIO) -> None:
+def _print_snapshot(snapshot: SourceSnapshot, out: TextIO) -> None:
     users, memberships, rejects = snapshot.users, snapshot.memberships, snapshot.rejects
     disabled = int((~users["active"]).sum())
     direct = int(memberships["direct"].sum())
@@ -120,7 +120,7 @@ def _print_snapshot(snapshot: IdpSnapshot, out: TextIO) -> None:
     _print_rows(groups[["name", "members", "dn"]].head(SAMPLES), out)
 
 
-def _print_lookup(snapshot: IdpSnapshot, login: str, out: TextIO) -> None:
+def _print_lookup(snapshot: SourceSnapshot, login: str, out: TextIO) -> None:
     if snapshot.users.empty and snapshot.rejects.empty:
         print(
             f"No entry with login {login!r} matches the user search; check the login, "

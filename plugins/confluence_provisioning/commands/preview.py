@@ -19,12 +19,12 @@ from typing import TextIO
 import pandas as pd
 
 from confluence_provisioning import frames
+from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import RulesError, load_settings
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot
 from confluence_provisioning.sources.ldap.reading import read_directory
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
 
 WIDTH = 110
 
@@ -49,10 +49,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     try:
         if args.ldif is not None:
             source = str(args.ldif)
-            snapshot = ldif_snapshot(args.ldif, settings.directory)
+            snapshot = ldif_snapshot(args.ldif, settings.source)
         else:
-            source = f"LDAP connection {settings.directory.connection_id!r}"
-            snapshot = read_directory(settings.directory)
+            source = f"LDAP connection {settings.source.connection_id!r}"
+            snapshot = read_directory(settings.source)
     except (IdpReadError, LdifError, OSError) as error:
         print(f"preview: the directory cannot be read: {error}", file=err)
         return 1
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     return 0
 
 
-def report(snapshot: IdpSnapshot, result: MappingResult, source: str) -> str:
+def report(snapshot: SourceSnapshot, result: MappingResult, source: str) -> str:
     """The preview as text: what was read, then users, groups, memberships and what was left out."""
     users, groups, memberships = result.users, result.groups, result.memberships
     rejects = pd.concat([snapshot.rejects, result.rejects]).sort_values(list(frames.REJECTS))

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def summary(settings: Settings) -> list[str]:
     """What the rules do, in a screenful of plain lines."""
-    directory, confluence, limits = settings.directory, settings.confluence, settings.limits
+    directory, confluence, limits = settings.source, settings.target, settings.limits
     extra = ", ".join(directory.extra_attributes) or "none"
     return [
         f"Directory   {directory.flavour.value} via connection {directory.connection_id!r}; "

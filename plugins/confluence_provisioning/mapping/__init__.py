@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class IdpFrames(Protocol):
-    """What the IdP extraction gives (``idp.snapshot.IdpSnapshot``): frames.USERS/GROUPS/MEMBERSHIPS."""
+    """What the IdP extraction gives (``idp.snapshot.SourceSnapshot``): frames.USERS/GROUPS/MEMBERSHIPS."""
 
     @property
     def users(self) -> pd.DataFrame: ...

@@ -22,8 +22,6 @@ from confluence_provisioning.mapping.patterns import compile_pattern, compile_re
 if TYPE_CHECKING:  # settings imports mapping.patterns; mapping needs settings only for its types
     from confluence_provisioning.settings import AttributeRule
 
-# Columns of the IdP users frame a rule may name besides the attr.* ones
-USER_COLUMNS = ("login", "email", "display_name")
 # Confluence's rules for a new user (see the contracts page)
 FORBIDDEN_IN_USERNAME = "\\,+<>'\""
 RESERVED_NAME = "anonymous"
@@ -55,7 +53,7 @@ def field_values(users: pd.DataFrame, rule: AttributeRule, column: str) -> pd.Se
 def source_column(attribute: str) -> str:
     """The users-frame column of an attribute named in the rules (case-insensitive)."""
     name = attribute.lower()
-    return name if name in USER_COLUMNS else f"{frames.ATTRIBUTE_PREFIX}{name}"
+    return name if name in frames.USER_COLUMNS else f"{frames.ATTRIBUTE_PREFIX}{name}"
 
 
 def username_problems(names: pd.Series) -> pd.Series:

@@ -37,7 +37,7 @@ def report(run: RunContext) -> dict[str, Any]:
     rejects = pd.concat(
         [
             _read_if_written(run.uri(name), frames.REJECTS)
-            for name in ("idp/rejects.parquet", "desired/rejects.parquet")
+            for name in ("source/rejects.parquet", "desired/rejects.parquet")
         ],
         ignore_index=True,
     )
@@ -154,10 +154,10 @@ def _sources(run: RunContext) -> dict[str, int]:
     """How many users and groups each side had, from the frames the run wrote."""
     counts = {}
     for label, name in (
-        ("directory users", "idp/users"),
-        ("directory groups", "idp/groups"),
-        ("Confluence users", "confluence/users"),
-        ("Confluence groups", "confluence/groups"),
+        ("directory users", "source/users"),
+        ("directory groups", "source/groups"),
+        ("Confluence users", "target/users"),
+        ("Confluence groups", "target/groups"),
         ("desired users", "desired/users"),
         ("desired groups", "desired/groups"),
     ):

@@ -21,8 +21,8 @@ import pandas as pd
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from confluence_provisioning import frames, mapping, storage
-from confluence_provisioning.apply.applier import apply_operations
 from confluence_provisioning.audit import AuditStore, audit_url
+from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
@@ -35,11 +35,8 @@ from confluence_provisioning.pipeline.tasklog import counts_text, group
 from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import PLAN, Plan
 from confluence_provisioning.settings import RunSettings
-from confluence_provisioning.sources.ldap.reading import read_directory
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
-from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
-from confluence_provisioning.targets.confluence_dc.snapshot import ConfluenceSnapshot
+from confluence_provisioning.sources import read_source
+from confluence_provisioning.targets import open_target
 
 log = logging.getLogger("confluence_provisioning.pipeline")
 
@@ -53,19 +50,19 @@ DESIRED_FRAMES = {
 NO_CHUNK = ""  # the one chunk of a stage without operations
 
 
-def extract_idp(run: RunContext) -> dict[str, Any]:
-    directory = run.settings.directory
+def extract_source(run: RunContext) -> dict[str, Any]:
+    source = run.settings.source
     log.info(
-        "Reading users and groups from LDAP (connection %s, %s directory, rules %s)",
-        directory.connection_id,
-        directory.flavour.value,
+        "Reading users and groups from the %s source (connection %s, rules %s)",
+        source.kind,
+        source.connection_id,
         run.params.rules_file,
     )
     started = time.monotonic()
-    with group("LDAP searches"):
-        snapshot = read_directory(directory)
+    with group(f"{source.kind} reads"):
+        snapshot = read_source(source)
     uris = {
-        name: storage.write_frame(run.folder, f"idp/{name}", getattr(snapshot, name))
+        name: storage.write_frame(run.folder, f"source/{name}", getattr(snapshot, name))
         for name in [*DIRECTORY_FRAMES, "rejects"]
     }
     counts = {
@@ -75,23 +72,21 @@ def extract_idp(run: RunContext) -> dict[str, Any]:
         "memberships": len(snapshot.memberships),
         "rejected entries": len(snapshot.rejects),
     }
-    log.info("Read %s from LDAP in %.1f s", counts_text(counts), time.monotonic() - started)
+    log.info("Read %s from the source in %.1f s", counts_text(counts), time.monotonic() - started)
     return {"uris": uris, "counts": counts}
 
 
-def extract_confluence(run: RunContext) -> dict[str, Any]:
-    settings = run.settings
-    conn_id = settings.confluence.connection_id
-    log.info("Reading users, groups and memberships from Confluence (connection %s)", conn_id)
+def extract_target(run: RunContext) -> dict[str, Any]:
+    target = run.settings.target
+    log.info(
+        "Reading users, groups and memberships from %s (connection %s)", target.kind, target.connection_id
+    )
     started = time.monotonic()
     # a read-only task: the client refuses every write, whatever the run's dry_run
-    with (
-        ConfluenceHook(conn_id).get_client(dry_run=True, settings=settings) as client,
-        group("Confluence reads"),
-    ):
-        snapshot = client.snapshot()
+    with open_target(run.settings, dry_run=True) as site, group("Target reads"):
+        snapshot = site.read()
     uris = {
-        name: storage.write_frame(run.folder, f"confluence/{name}", getattr(snapshot, name))
+        name: storage.write_frame(run.folder, f"target/{name}", getattr(snapshot, name))
         for name in DIRECTORY_FRAMES
     }
     counts = {
@@ -100,20 +95,23 @@ def extract_confluence(run: RunContext) -> dict[str, Any]:
         "groups": len(snapshot.groups),
         "memberships": len(snapshot.memberships),
     }
-    log.info("Read %s from Confluence in %.1f s", counts_text(counts), time.monotonic() - started)
+    log.info("Read %s from the target in %.1f s", counts_text(counts), time.monotonic() - started)
     return {"uris": uris, "counts": counts}
 
 
-def map_rules(run: RunContext, idp: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
+def map_rules(run: RunContext, source: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     log.info(
         "Mapping the directory to Confluence users, groups and memberships (rules %s)", run.params.rules_file
     )
     started = time.monotonic()
-    directory = IdpSnapshot(
-        **{name: storage.read_frame(idp["uris"][name], schema) for name, schema in DIRECTORY_FRAMES.items()},
-        rejects=storage.read_frame(idp["uris"]["rejects"], frames.REJECTS),
+    directory = SourceSnapshot(
+        **{
+            name: storage.read_frame(source["uris"][name], schema)
+            for name, schema in DIRECTORY_FRAMES.items()
+        },
+        rejects=storage.read_frame(source["uris"]["rejects"], frames.REJECTS),
     )
-    existing_groups = storage.read_frame(confluence["uris"]["groups"], frames.GROUPS)["name"]
+    existing_groups = storage.read_frame(target["uris"]["groups"], frames.GROUPS)["name"]
     result = mapping.map_rules(directory, run.settings, existing_groups=list(existing_groups))
     uris = {
         name: storage.write_frame(run.folder, f"desired/{name}", getattr(result, name))
@@ -129,7 +127,7 @@ def map_rules(run: RunContext, idp: dict[str, Any], confluence: dict[str, Any]) 
     return {"uris": uris, "counts": counts}
 
 
-def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -> dict[str, Any]:
+def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     """The diff, guarded; its operations written as one Parquet file per apply chunk."""
     params = run.params
     log.info(
@@ -144,9 +142,9 @@ def plan(run: RunContext, desired: dict[str, Any], confluence: dict[str, Any]) -
         },
         rejects=storage.read_frame(desired["uris"]["rejects"], frames.REJECTS),
     )
-    current = ConfluenceSnapshot(
+    current = TargetSnapshot(
         **{
-            name: storage.read_frame(confluence["uris"][name], schema)
+            name: storage.read_frame(target["uris"][name], schema)
             for name, schema in DIRECTORY_FRAMES.items()
         }
     )
@@ -209,11 +207,8 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
         " as a dry run: nothing is sent to Confluence" if run.params.dry_run else "",
     )
     started = time.monotonic()
-    hook = ConfluenceHook(settings.confluence.connection_id)
-    with hook.get_client(dry_run=run.params.dry_run, settings=settings) as client, group("Operations"):
-        result = apply_operations(
-            operations, client, settings, retry=RetryPolicy.from_settings(settings.confluence.retry)
-        )
+    with open_target(settings, dry_run=run.params.dry_run) as site, group("Operations"):
+        result = site.apply(operations)
     uri = storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
     return {"results": uri, "counts": result.counts()}

@@ -34,7 +34,7 @@ class DesiredState(Protocol):
 
 
 class CurrentState(Protocol):
-    """What Confluence has (``confluence.client.ConfluenceSnapshot``)."""
+    """What Confluence has (``confluence.client.TargetSnapshot``)."""
 
     @property
     def users(self) -> pd.DataFrame: ...  # frames.USERS

@@ -7,13 +7,13 @@ from typing import Any
 
 import ldap3
 
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.settings import LdapSourceSettings
 from confluence_provisioning.sources.ldap.connecting import LdapOptions, open_connection, parse_options
 from sandbox.directories.make_example import GROUPS, PEOPLE
 from sandbox.openldap import OpenLdapSandbox
 
 # The example directory's people (employees and contractors) and groups; ou=service stays out.
-EXAMPLE = DirectorySettings(user_base_dn=PEOPLE, group_base_dn=GROUPS, extra_attributes=["departmentNumber"])
+EXAMPLE = LdapSourceSettings(user_base_dn=PEOPLE, group_base_dn=GROUPS, extra_attributes=["departmentNumber"])
 
 
 def options(

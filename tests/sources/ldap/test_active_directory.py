@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from confluence_provisioning import frames
-from confluence_provisioning.settings import DirectorySettings, Flavour
+from confluence_provisioning.settings import Flavour, LdapSourceSettings
 from confluence_provisioning.sources.ldap.connecting import READING
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
@@ -32,7 +32,7 @@ GROUPS = f"OU=Groups,{DOMAIN}"
 MAX_VALUES = 3  # AD's MaxValRange is 1500; three keeps the fixture small
 # S-1-5-21-101-202-303: revision 1, 4 sub-authorities, authority 5 (NT)
 DOMAIN_SID = bytes([1, 4, 0, 0, 0, 0, 0, 5]) + b"".join(n.to_bytes(4, "little") for n in (21, 101, 202, 303))
-SETTINGS = DirectorySettings(flavour=Flavour.active_directory, user_base_dn=STAFF, group_base_dn=GROUPS)
+SETTINGS = LdapSourceSettings(flavour=Flavour.active_directory, user_base_dn=STAFF, group_base_dn=GROUPS)
 
 
 def guid(number: int) -> uuid.UUID:

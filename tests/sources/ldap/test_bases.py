@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.settings import LdapSourceSettings
 from confluence_provisioning.sources.ldap.bases import search_bases
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
 from confluence_provisioning.sources.ldap.snapshot import extract
@@ -19,7 +19,7 @@ def test_without_a_base_dn_every_naming_context_is_searched(ldap_example: OpenLd
             "cn=users,cn=accounts,o=sandbox",
         ]
         assert search_bases(conn, "ou=people,dc=example,dc=com", None, "x") == ["ou=people,dc=example,dc=com"]
-        snapshot = extract(conn, resolve_profile(DirectorySettings()))
+        snapshot = extract(conn, resolve_profile(LdapSourceSettings()))
     finally:
         conn.unbind()
     # The whole tree: 199 people plus the three service accounts that are inetOrgPerson.

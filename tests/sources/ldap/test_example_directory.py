@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 from confluence_provisioning import frames
+from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.mapping.dn import dn_key
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot, extract
+from confluence_provisioning.sources.ldap.snapshot import extract
 from sandbox.directories.make_example import (
     CONTRACTORS,
     GROUPS,
@@ -34,7 +35,7 @@ IN_SCOPE = [user for user in MODEL.users if user.ou in (PEOPLE, CONTRACTORS)]
 
 
 @pytest.fixture(scope="module")
-def snapshot(ldap_example) -> IdpSnapshot:
+def snapshot(ldap_example) -> SourceSnapshot:
     conn = connect(ldap_example)
     try:
         return extract(conn, resolve_profile(EXAMPLE))
@@ -48,7 +49,7 @@ def by_dn(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     return keyed.sort_values("dn").reset_index(drop=True)
 
 
-def test_users_are_every_person_under_people_with_their_attributes(snapshot: IdpSnapshot) -> None:
+def test_users_are_every_person_under_people_with_their_attributes(snapshot: SourceSnapshot) -> None:
     expected = frames.from_records(
         (
             {
@@ -75,7 +76,7 @@ def test_users_are_every_person_under_people_with_their_attributes(snapshot: Idp
     assert sorted(users.loc[users["login"].str.lower() == "jsmith", "login"]) == ["JSmith", "jsmith"]
 
 
-def test_groups_are_every_group_of_every_kind(snapshot: IdpSnapshot) -> None:
+def test_groups_are_every_group_of_every_kind(snapshot: SourceSnapshot) -> None:
     expected = frames.from_records(
         ({"id": "", "dn": g.dn, "name": g.cn} for g in MODEL.groups), frames.GROUPS
     )
@@ -101,7 +102,7 @@ def expected_memberships(directory: Directory) -> set[tuple[str, str, bool]]:
     return rows
 
 
-def test_memberships_are_flattened_through_nesting_and_the_cycle(snapshot: IdpSnapshot) -> None:
+def test_memberships_are_flattened_through_nesting_and_the_cycle(snapshot: SourceSnapshot) -> None:
     group_dn = dict(zip(snapshot.groups["id"], snapshot.groups["dn"].map(dn_key), strict=True))
     user_dn = dict(zip(snapshot.users["id"], snapshot.users["dn"].map(dn_key), strict=True))
     memberships = snapshot.memberships
@@ -130,7 +131,7 @@ def test_memberships_are_flattened_through_nesting_and_the_cycle(snapshot: IdpSn
     assert members("project-apollo") == 9  # member DNs with \ , + < > " and non-ASCII
 
 
-def test_rejects_name_each_left_out_member_and_the_cycle(snapshot: IdpSnapshot) -> None:
+def test_rejects_name_each_left_out_member_and_the_cycle(snapshot: SourceSnapshot) -> None:
     group_id = dict(zip(snapshot.groups["dn"].map(dn_key), snapshot.groups["id"], strict=True))
 
     def member(group: str, value: str) -> dict[str, str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from confluence_provisioning.settings import DirectorySettings, DisabledRule, Flavour
+from confluence_provisioning.settings import DisabledRule, Flavour, LdapSourceSettings
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile, resolve_profile
 
 
 def test_freeipa_defaults() -> None:
-    assert resolve_profile(DirectorySettings(flavour=Flavour.freeipa)) == DirectoryProfile(
+    assert resolve_profile(LdapSourceSettings(flavour=Flavour.freeipa)) == DirectoryProfile(
         flavour=Flavour.freeipa,
         user_base_dn=None,
         user_base_rdn="cn=users,cn=accounts",
@@ -32,7 +32,7 @@ def test_freeipa_defaults() -> None:
 
 
 def test_openldap_and_active_directory_defaults() -> None:
-    openldap = resolve_profile(DirectorySettings())
+    openldap = resolve_profile(LdapSourceSettings())
     assert (openldap.id_attribute, openldap.login_attribute, openldap.member_attributes) == (
         "entryUUID",
         "uid",
@@ -40,7 +40,7 @@ def test_openldap_and_active_directory_defaults() -> None:
     )
     assert openldap.disabled == DisabledRule(attribute="pwdAccountLockedTime")
     assert (openldap.user_base_rdn, openldap.primary_group) == (None, False)
-    ad = resolve_profile(DirectorySettings(flavour=Flavour.active_directory))
+    ad = resolve_profile(LdapSourceSettings(flavour=Flavour.active_directory))
     assert (ad.id_attribute, ad.login_attribute, ad.member_attributes, ad.primary_group) == (
         "objectGUID",
         "sAMAccountName",
@@ -52,7 +52,7 @@ def test_openldap_and_active_directory_defaults() -> None:
 
 
 def test_every_setting_overrides_its_default() -> None:
-    settings = DirectorySettings(
+    settings = LdapSourceSettings(
         flavour=Flavour.freeipa,
         user_base_dn="ou=staff,dc=example,dc=org",
         user_filter="(employeeType=staff)",
@@ -96,5 +96,5 @@ def test_every_setting_overrides_its_default() -> None:
 
 
 def test_the_connection_page_size_caps_the_rules_page_size() -> None:
-    assert resolve_profile(DirectorySettings(page_size=800), page_size_cap=300).page_size == 300
-    assert resolve_profile(DirectorySettings(page_size=200), page_size_cap=300).page_size == 200
+    assert resolve_profile(LdapSourceSettings(page_size=800), page_size_cap=300).page_size == 300
+    assert resolve_profile(LdapSourceSettings(page_size=200), page_size_cap=300).page_size == 200

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.settings import LdapSourceSettings
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
 from confluence_provisioning.sources.ldap.search import paged_entries
 from confluence_provisioning.sources.ldap.snapshot import extract
@@ -55,7 +55,7 @@ def test_ten_thousand_users_are_read_completely_over_many_pages(ldap_server, tmp
     # slapd limits an ordinary account to 500 entries unless told otherwise.
     sandbox: OpenLdapSandbox = ldap_server([ldif], suffix=SUFFIX, size_limit=2 * USERS)
     profile = resolve_profile(
-        DirectorySettings(user_base_dn=PEOPLE, group_base_dn=GROUPS, page_size=PAGE_SIZE)
+        LdapSourceSettings(user_base_dn=PEOPLE, group_base_dn=GROUPS, page_size=PAGE_SIZE)
     )
     conn = connect(sandbox)
     try:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from confluence_provisioning.settings import ConfluenceSettings, RetrySettings, Settings
+from confluence_provisioning.settings import ConfluenceDcTargetSettings, RetrySettings, Settings
 from confluence_provisioning.targets.confluence_dc import AuthError, RetryPolicy
 from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook, base_url_of
 
@@ -31,7 +31,7 @@ def site(confluence):
 def test_basic_auth_from_the_default_connection(site, monkeypatch) -> None:
     set_connection(monkeypatch, host=site.base_url, login="sync-bot", password=PASSWORD)
     settings = Settings(
-        confluence=ConfluenceSettings(max_in_flight=3, page_size=50, retry=RetrySettings(max_attempts=2))
+        target=ConfluenceDcTargetSettings(max_in_flight=3, page_size=50, retry=RetrySettings(max_attempts=2))
     )
 
     with ConfluenceHook().get_client(settings=settings) as client:

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from confluence_provisioning import frames
-from confluence_provisioning.targets.confluence_dc import ConfluenceSnapshot, RetryPolicy, TransientError
+from confluence_provisioning.frames import TargetSnapshot
+from confluence_provisioning.targets.confluence_dc import RetryPolicy, TransientError
 from sandbox.confluence import EmulatorServer, ListCaps
 from tests.targets.confluence_dc.conftest import routes
 
@@ -155,7 +156,7 @@ def test_snapshot_reads_members_of_the_groups_asked_for_that_exist(confluence, c
 
     snapshot = client.snapshot(["ENG", "ops", "not-created-yet"])
 
-    assert isinstance(snapshot, ConfluenceSnapshot)
+    assert isinstance(snapshot, TargetSnapshot)
     assert snapshot.users["id"].tolist() == ["admin", "alice", "bob"]
     assert snapshot.groups["id"].tolist() == [
         "confluence-administrators",

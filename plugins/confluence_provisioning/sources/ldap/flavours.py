@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confluence_provisioning.settings import DirectorySettings, DisabledRule, Flavour
+from confluence_provisioning.settings import DisabledRule, Flavour, LdapSourceSettings
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class DirectoryProfile:
     min_users: int
 
 
-def resolve_profile(settings: DirectorySettings, page_size_cap: int | None = None) -> DirectoryProfile:
+def resolve_profile(settings: LdapSourceSettings, page_size_cap: int | None = None) -> DirectoryProfile:
     """The flavour's defaults with every setting the rules give laid over them.
 
     ``page_size_cap`` is the connection's ``page_size`` extra: the server's limit wins

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import ldap3
 
+from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.mapping.dn import DnError, dn_key, parent_key
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.settings import LdapSourceSettings
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile, resolve_profile
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot, extract
+from confluence_provisioning.sources.ldap.snapshot import extract
 
 Entry = tuple[str, dict[str, list[str | bytes]], int]  # dn, attributes, line of its dn
 
@@ -31,7 +32,7 @@ class LdifError(ValueError):
     """An LDIF file that cannot be read; the message names the file, the line and the fix."""
 
 
-def ldif_snapshot(path: str | Path, directory: DirectorySettings) -> IdpSnapshot:
+def ldif_snapshot(path: str | Path, directory: LdapSourceSettings) -> SourceSnapshot:
     """The IdP frames of the directory in ``path``, read with the rules' ``directory`` settings."""
     entries = read_ldif(path)
     profile = _with_bases(resolve_profile(directory), entries, str(path))

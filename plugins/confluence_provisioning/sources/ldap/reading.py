@@ -7,22 +7,29 @@ from typing import TypeVar
 
 import ldap3
 
-from confluence_provisioning.settings import DirectorySettings
+from confluence_provisioning.frames import SourceSnapshot
+from confluence_provisioning.settings import LdapSourceSettings
+from confluence_provisioning.sources import SourceContext
 from confluence_provisioning.sources.ldap.connecting import close
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile, resolve_profile
 from confluence_provisioning.sources.ldap.hook import LdapHook
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot, extract
+from confluence_provisioning.sources.ldap.snapshot import extract
 
 T = TypeVar("T")
 
 
-def read_directory(settings: DirectorySettings, hook: LdapHook | None = None) -> IdpSnapshot:
+def read_source(settings: LdapSourceSettings, context: SourceContext) -> SourceSnapshot:
+    """The source contract (``sources.read_source``): an LDAP read has no incremental form."""
+    return read_directory(settings)
+
+
+def read_directory(settings: LdapSourceSettings, hook: LdapHook | None = None) -> SourceSnapshot:
     """Users, groups and flattened memberships; `IdpReadError` when anything could not be read."""
     return with_directory(settings, extract, hook)
 
 
 def with_directory(
-    settings: DirectorySettings,
+    settings: LdapSourceSettings,
     work: Callable[[ldap3.Connection, DirectoryProfile], T],
     hook: LdapHook | None = None,
 ) -> T:

@@ -1,4 +1,4 @@
-"""One complete read of the identity provider -> `IdpSnapshot` (users, groups, memberships, rejects).
+"""One complete read of the identity provider -> `SourceSnapshot` (users, groups, memberships, rejects).
 
 `extract` takes a bound ldap3 connection, so it runs without Airflow; any
 failed, partial or suspiciously small read raises `IdpReadError` and nothing
@@ -10,11 +10,10 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import ldap3
-import pandas as pd
 
+from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.sources.ldap.bases import search_bases
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
@@ -24,17 +23,7 @@ from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.users import read_users, user_searches
 
 
-@dataclass(frozen=True)
-class IdpSnapshot:
-    """The directory as read: the frames of `confluence_provisioning.frames`, rejects with source "idp"."""
-
-    users: pd.DataFrame
-    groups: pd.DataFrame
-    memberships: pd.DataFrame
-    rejects: pd.DataFrame
-
-
-def extract(conn: ldap3.Connection, profile: DirectoryProfile) -> IdpSnapshot:
+def extract(conn: ldap3.Connection, profile: DirectoryProfile) -> SourceSnapshot:
     """Read users, groups and (flattened) memberships; raise `IdpReadError` rather than return less."""
     with _collector_paused():
         return _extract(conn, profile)
@@ -57,7 +46,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _extract(conn: ldap3.Connection, profile: DirectoryProfile) -> IdpSnapshot:
+def _extract(conn: ldap3.Connection, profile: DirectoryProfile) -> SourceSnapshot:
     rejects = RejectLog()
     user_bases = search_bases(conn, profile.user_base_dn, profile.user_base_rdn, "directory.user_base_dn")
     users = read_users(conn, profile, user_searches(profile, user_bases), rejects)
@@ -71,4 +60,4 @@ def _extract(conn: ldap3.Connection, profile: DirectoryProfile) -> IdpSnapshot:
     group_bases = search_bases(conn, profile.group_base_dn, profile.group_base_rdn, "directory.group_base_dn")
     groups = read_groups(conn, profile, group_searches(profile, group_bases), rejects)
     memberships = membership_frame(users, groups, profile.nested_groups, rejects)
-    return IdpSnapshot(users.frame(), groups.frame(), memberships, rejects.frame())
+    return SourceSnapshot(users.frame(), groups.frame(), memberships, rejects.frame())

@@ -16,14 +16,12 @@ from confluence_provisioning.targets.confluence_dc.errors import (
     ValidationError,
 )
 from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
-from confluence_provisioning.targets.confluence_dc.snapshot import ConfluenceSnapshot
 
 __all__ = [
     "AuthError",
     "ConflictError",
     "ConfluenceClient",
     "ConfluenceError",
-    "ConfluenceSnapshot",
     "DryRunRefused",
     "NoLicenceSeatError",
     "NotFoundError",

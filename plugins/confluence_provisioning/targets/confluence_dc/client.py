@@ -27,6 +27,7 @@ import msgspec
 import pandas as pd
 
 from confluence_provisioning import frames
+from confluence_provisioning.frames import TargetSnapshot
 from confluence_provisioning.targets.confluence_dc.errors import (
     AuthError,
     ConfluenceError,
@@ -35,7 +36,6 @@ from confluence_provisioning.targets.confluence_dc.errors import (
     error_from_response,
 )
 from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
-from confluence_provisioning.targets.confluence_dc.snapshot import ConfluenceSnapshot
 from confluence_provisioning.targets.confluence_dc.transport import (
     ConnectionFailed,
     Response,
@@ -272,7 +272,7 @@ class ConfluenceClient:
         self._decode(_decode_page, response, "read group", name)  # a login page is no proof
         return True
 
-    def snapshot(self, groups: Iterable[str] | None = None) -> ConfluenceSnapshot:
+    def snapshot(self, groups: Iterable[str] | None = None) -> TargetSnapshot:
         """Users, groups and the memberships of ``groups`` (None: all) as Confluence has them now.
 
         Groups asked for that Confluence does not have yet have no members to
@@ -300,7 +300,7 @@ class ConfluenceClient:
             pd.DataFrame({"group_id": group_ids, "user_id": user_ids, "direct": [True] * len(group_ids)}),
             frames.MEMBERSHIPS,
         )
-        return ConfluenceSnapshot(users=user_frame, groups=group_frame, memberships=memberships)
+        return TargetSnapshot(users=user_frame, groups=group_frame, memberships=memberships)
 
     def _group_names(self) -> list[str]:
         names = []

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.log import mask_secret
 
-from confluence_provisioning.settings import ConfluenceSettings, Settings
+from confluence_provisioning.settings import ConfluenceDcTargetSettings, Settings
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient
 from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
 
@@ -41,15 +41,15 @@ class ConfluenceHook(HttpHook):
         self.confluence_conn_id = confluence_conn_id
 
     def get_client(
-        self, dry_run: bool = False, settings: Settings | ConfluenceSettings | None = None
+        self, dry_run: bool = False, settings: Settings | ConfluenceDcTargetSettings | None = None
     ) -> ConfluenceClient:
         """A client for the connection; page size, retries and max_in_flight from the rules' settings.
 
         The connection's extra ``max_in_flight`` is a ceiling set for the
         instance: the smaller of it and the rules' value is used.
         """
-        confluence = settings.confluence if isinstance(settings, Settings) else settings
-        confluence = confluence or ConfluenceSettings()
+        confluence = settings.target if isinstance(settings, Settings) else settings
+        confluence = confluence or ConfluenceDcTargetSettings()
         conn = self.get_connection(self.confluence_conn_id)
         where = f"Airflow connection {self.confluence_conn_id!r}"
         extra = conn.extra_dejson

@@ -1,0 +1,49 @@
+"""The contract every target kind keeps.
+
+A target kind is a folder ``targets/<kind>/`` whose ``target`` module has ``CAPABILITIES``
+and ``open_target(settings, dry_run=...) -> Target``. Its settings model is in
+``settings/targets.py``. Adding a kind is that folder, its settings model and one line in
+``targets.KINDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from confluence_provisioning.apply.applier import ApplyResult
+    from confluence_provisioning.frames import TargetSnapshot
+    from confluence_provisioning.plan.operations import Operation
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a target can do, so that a plan never holds an operation it cannot carry out."""
+
+    delete_users: bool  # False: out-of-scope users are disabled, never deleted
+    delete_groups: bool
+    rename_groups: bool
+    username_is_email: bool  # True: the account's username is the IdP email, not a rules-made name
+
+
+class Target(Protocol):
+    """One target site, opened for one task: reads it and carries out operations (a dry run records them)."""
+
+    capabilities: Capabilities
+
+    def read(self) -> TargetSnapshot:
+        """Every user, group and membership, or an error: never a partial read."""
+        ...
+
+    def apply(self, operations: Sequence[Operation]) -> ApplyResult:
+        """One result row per operation, in order; failures are results, not exceptions."""
+        ...
+
+    def __enter__(self) -> Target: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
