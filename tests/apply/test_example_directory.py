@@ -23,7 +23,7 @@ RULES = Settings.model_validate(
 def wanted(ldap_example) -> MappingResult:
     conn = connect(ldap_example)
     try:
-        idp = extract(conn, resolve_profile(RULES.directory))
+        idp = extract(conn, resolve_profile(RULES.source))
     finally:
         conn.unbind()
     return map_rules(idp, RULES)

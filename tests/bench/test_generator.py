@@ -84,7 +84,7 @@ def test_the_extraction_of_the_ldif_gives_exactly_the_generated_frames(ldap_serv
     host, port = server.uri.split("://")[1].rsplit(":", 1)
     connection = open_connection(LdapOptions("bench", host, int(port), server.bind_dn, server.password))
     try:
-        read = extract(connection, resolve_profile(SETTINGS.directory))
+        read = extract(connection, resolve_profile(SETTINGS.source))
     finally:
         connection.unbind()
     assert read.rejects.empty
