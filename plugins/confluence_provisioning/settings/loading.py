@@ -368,7 +368,7 @@ def _kinds_of(annotation: Any) -> list[str]:
     if typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
     members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
-    return [member.model_fields["kind"].default for member in members]
+    return [model.model_fields["kind"].default for member in members if (model := _model_in(member))]
 
 
 def _item_type(annotation: Any) -> Any:
