@@ -107,9 +107,30 @@ def test_drift_gives_reenable_update_and_disable_with_reasons():
     assert disable.reason == "rule scope:all: IdP user uid=carol,ou=people,dc=example,dc=org is disabled"
 
 
-def test_disabled_idp_users_are_not_created():
-    result = plan(desired([("dora", "Dora", "dora@example.org", False)]), current(), settings())
-    assert len(result) == 0
+def test_disabled_idp_users_are_not_created_and_every_desired_user_is_accounted_for():
+    dora, ed = ("dora", "Dora", "dora@example.org", False), ("ed", "Ed", "ed@example.org", False)
+    want = desired([ALICE, BOB, dora, ed])
+    result = plan(want, current([ALICE]), settings())
+    assert rows(result) == [("create_user", "bob", None)]
+    assert result.notes == ("2 users not created: disabled in the directory: dora, ed",)
+    assert result.not_created.values.tolist() == [
+        ["dora", "not created: disabled in the directory"],
+        ["ed", "not created: disabled in the directory"],
+    ]
+    assert result.users == {"desired": 4, "existing": 1, "created": 1, "not created": 2}
+
+    switched_off = plan(want, current([ALICE]), settings(users={"operations": {"create": False}}))
+    assert rows(switched_off) == []
+    assert switched_off.not_created.values.tolist() == [
+        ["bob", "not created: users.operations.create is false"],
+        ["dora", "not created: disabled in the directory"],
+        ["ed", "not created: disabled in the directory"],
+    ]
+    assert switched_off.users == {"desired": 4, "existing": 1, "created": 0, "not created": 3}
+
+    narrowed = plan(want, current([ALICE]), settings(), only_users=["alice", "dora"])
+    assert narrowed.users == {"desired": 2, "existing": 1, "created": 0, "not created": 1}
+    assert narrowed.not_created["username"].tolist() == ["dora"]
 
 
 @pytest.mark.parametrize(
@@ -212,11 +233,12 @@ def test_new_users_only_memberships_go_to_created_users_only():
     )
 
 
-def test_pruning_spares_kept_memberships_and_disabled_accounts():
+def test_pruned_groups_hold_exactly_their_mapped_members():
+    carol, fay = ("carol", "Carol", "carol@example.org", False), ("fay", "Fay", "fay@example.org", False)
     want = desired(
-        [ALICE, BOB, ("carol", "Carol", "carol@example.org", False)],
+        [ALICE, BOB, carol, fay],
         [("eng", True, True), ("docs", True, False)],
-        [("eng", "alice", False), ("eng", "bob", True)],
+        [("eng", "alice", False), ("eng", "bob", True), ("eng", "fay", False), ("docs", "fay", False)],
     )
     have = current(
         [
@@ -225,6 +247,8 @@ def test_pruning_spares_kept_memberships_and_disabled_accounts():
             ("carol", "Carol", "carol@example.org", False),
             ("dan", "Dan", None, True),
             ("erin", "Erin", None, True),
+            ("fay", "Fay", "fay@example.org", True),
+            ("gus", "Gus", None, False),
         ],
         ["eng", "docs"],
         [
@@ -233,17 +257,36 @@ def test_pruning_spares_kept_memberships_and_disabled_accounts():
             ("eng", "carol"),
             ("eng", "dan"),
             ("eng", "erin"),
+            ("eng", "fay"),
+            ("eng", "gus"),
             ("docs", "erin"),
+            ("docs", "gus"),
         ],
     )
-    # bob is kept by a new-users-only rule; carol is disabled (left alone); dan is being
-    # disabled (left alone); erin is kept active and pruned from eng but not from docs
+    # bob is kept by a new-users-only rule; fay is disabled in the IdP but still in the mapped
+    # group: she stays, and is not added to docs; carol (disabled, no longer mapped), dan (a
+    # leaver disabled now) and gus (disabled before, out of scope) leave the pruned eng but
+    # keep docs, which only gains; erin is protected
     rules = {"users": {"operations": {"disable": True}, "out_of_scope": "disable"}}
     result = plan(want, have, settings(**rules, protected={"users": ["erin"]}))
-    assert rows(result) == [("disable_user", "dan", None)]
+    assert rows(result) == [
+        ("remove_membership", "carol", "eng"),
+        ("remove_membership", "dan", "eng"),
+        ("remove_membership", "gus", "eng"),
+        ("disable_user", "dan", None),
+        ("disable_user", "fay", None),
+    ]
+    assert result.operations[0].reason == (
+        "group eng prunes members (rule group:eng) and no rule puts carol in it"
+    )
 
     result = plan(want, have, settings(users={"out_of_scope": "keep"}))
-    assert rows(result) == [("remove_membership", "dan", "eng"), ("remove_membership", "erin", "eng")]
+    assert [row for row in rows(result) if row[0] == "remove_membership"] == [
+        ("remove_membership", "carol", "eng"),
+        ("remove_membership", "dan", "eng"),
+        ("remove_membership", "erin", "eng"),
+        ("remove_membership", "gus", "eng"),
+    ]
 
 
 JSMITH_REASON = "left out: its username 'jsmith' is also the username of 'uid=JSmith,ou=people'"
@@ -252,9 +295,9 @@ JSMITH_REASON = "left out: its username 'jsmith' is also the username of 'uid=JS
 @pytest.mark.parametrize(
     ("out_of_scope", "zed"),
     [
-        ("disable", ("disable_user", "zed", None)),
-        ("delete", ("delete_user", "zed", None)),
-        ("keep", ("remove_membership", "zed", "eng")),
+        ("disable", [("remove_membership", "zed", "eng"), ("disable_user", "zed", None)]),
+        ("delete", [("delete_user", "zed", None)]),  # its memberships go with the account
+        ("keep", [("remove_membership", "zed", "eng")]),
     ],
 )
 def test_held_users_are_left_as_they_are_while_out_of_scope_users_are_not(out_of_scope, zed):
@@ -280,7 +323,7 @@ def test_held_users_are_left_as_they_are_while_out_of_scope_users_are_not(out_of
     )
     users = {"out_of_scope": out_of_scope, "operations": {"delete": True}}
     result = plan(want, have, settings(users=users))
-    assert rows(result) == [zed]
+    assert rows(result) == zed
     assert result.notes == (
         "held 1 Confluence users the rules could not map, left as they are (no update, disable, delete or "
         f"membership change; see the rejects): jsmith ({JSMITH_REASON})",
@@ -300,11 +343,13 @@ def test_only_users_narrows_the_plan():
         [("eng", "alice", False), ("ops", "bob", False), ("docs", "bob", False)],
     )
     have = current([("zed", "Zed", None, True)], ["docs"], [("docs", "zed")])
-    result = plan(want, have, settings(), only_users=["Alice", "zed"], previously_managed_groups=["docs"])
+    rules = settings(limits={**OPEN, "allow_emptying_groups": True})
+    result = plan(want, have, rules, only_users=["Alice", "zed"], previously_managed_groups=["docs"])
     assert rows(result) == [
         ("create_group", "eng", None),
         ("create_user", "alice", None),
         ("add_membership", "alice", "eng"),
+        ("remove_membership", "zed", "docs"),
         ("disable_user", "zed", None),
     ]
     assert result.notes[-1] == "narrowed to 2 users (only_users): alice, zed"

@@ -95,6 +95,34 @@ def test_too_many_membership_removals():
     )
 
 
+def test_removals_of_disabled_accounts_count_toward_the_membership_limit():
+    # three members leave the pruned group: one active, one disabled in this run (its IdP
+    # entry is disabled), one disabled before and now out of scope; all three count
+    want = desired(
+        [("keep", "Keep", "keep@example.org", True), ("lock", "Lock", "lock@example.org", False)],
+        [("eng", True, True)],
+        [("eng", "keep", False)],
+    )
+    have = current(
+        [
+            ("keep", "Keep", None, True),
+            ("lock", "Lock", None, True),
+            ("gone", "Gone", None, False),
+            ("moved", "Moved", None, True),
+        ],
+        ["eng"],
+        [("eng", "keep"), ("eng", "lock"), ("eng", "gone"), ("eng", "moved")],
+    )
+    rules = {"max_membership_removals": 2, "max_users_disabled_or_deleted_percent": 100}
+    with pytest.raises(GuardError) as caught:
+        plan(want, have, settings(**rules))
+    assert caught.value.violations == [
+        "3 memberships would be removed; limits.max_membership_removals is 2: "
+        f"gone from eng, lock from eng, moved from eng. To allow it, raise that limit in the rules file "
+        f"or {OVERRIDE}"
+    ]
+
+
 def test_a_group_is_never_emptied_unless_the_rules_say_so():
     want, have = _pruning(3, 0)
     message = (

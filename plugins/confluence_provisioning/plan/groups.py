@@ -1,5 +1,12 @@
 """The group diff: create managed groups, add and prune memberships, delete groups no longer made.
 
+A pruned group (``prune_members``) ends the run holding exactly the members the rules put
+there: every other member is removed, whether the account stays active, is disabled in this
+run or was disabled before (protected and held users are never in the inputs; a deleted
+account's memberships go with it). Members are
+added only for accounts active after the plan, so a disabled account is never added, but keeps
+the memberships the rules still give it.
+
 Memberships are compared as whole frames (anti-joins), never row by row: a site has
 millions of them.
 """
@@ -55,14 +62,14 @@ def plan_groups(
         )
     desired = desired[in_managed]
     parts.append(_additions(desired, inputs.current_memberships, users))
-    parts.append(_removals(desired, inputs.current_memberships, managed, users))
+    parts.append(_removals(desired, inputs.current_memberships, managed, users.deleted))
     parts.append(_deletions(inputs, previously_managed, max_group_deletions, notes))
     return GroupPlan(parts, notes)
 
 
 def _additions(desired: pd.DataFrame, current: pd.DataFrame, users: UserPlan) -> pd.DataFrame:
-    """Desired memberships missing in Confluence, for users whose memberships may change."""
-    eligible = isin(desired["username"], users.membership_users) & (
+    """Desired memberships missing in Confluence, for accounts active after the plan."""
+    eligible = isin(desired["username"], users.active_after) & (
         ~desired["new_users_only"] | isin(desired["username"], users.created)
     )
     wanted = _absent_from(desired[eligible], current)
@@ -78,13 +85,14 @@ def _additions(desired: pd.DataFrame, current: pd.DataFrame, users: UserPlan) ->
 
 
 def _removals(
-    desired: pd.DataFrame, current: pd.DataFrame, managed: pd.DataFrame, users: UserPlan
+    desired: pd.DataFrame, current: pd.DataFrame, managed: pd.DataFrame, deleted: frozenset[str]
 ) -> pd.DataFrame:
-    """Members of pruned groups that no rule produces (any desired row keeps a member)."""
+    """Members of pruned groups that no rule produces (any desired row keeps a member).
+
+    Users the plan deletes are left out: their memberships go with the account.
+    """
     pruned = managed[managed["prune_members"]]
-    candidates = current[
-        isin(current["group"], pruned["name"]) & isin(current["username"], users.membership_users)
-    ]
+    candidates = current[isin(current["group"], pruned["name"]) & ~isin(current["username"], deleted)]
     unwanted = _absent_from(candidates, desired)
     group_rule = unwanted["group"].map(pruned.set_index("name")["rule"]).astype(frames.STRING)
     return operations_frame(

@@ -61,6 +61,9 @@ PLAN: dict[str, str] = {
 
 EmailSource = Literal["confluence", "ledger", "none"]
 
+# Desired users Confluence does not have and the plan does not create (a report line each).
+NOT_CREATED: dict[str, str] = {"username": frames.STRING, "reason": frames.STRING}
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -113,18 +116,37 @@ def ordered(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Plan:
-    """Ordered operations, where the email comparison came from, and notes for the admin."""
+    """Ordered operations, where the email comparison came from, and notes for the admin.
+
+    ``not_created`` (NOT_CREATED) and ``users`` (desired = existing + created + not created)
+    account for every desired user; a plan read back from its frame alone has neither.
+    """
 
     frame: pd.DataFrame
     email_source: EmailSource = "none"
     notes: tuple[str, ...] = ()
+    not_created: pd.DataFrame = field(default_factory=lambda: frames.empty(NOT_CREATED))
+    users: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(
-        cls, parts: Iterable[pd.DataFrame], email_source: EmailSource = "none", notes: Iterable[str] = ()
+        cls,
+        parts: Iterable[pd.DataFrame],
+        email_source: EmailSource = "none",
+        notes: Iterable[str] = (),
+        *,
+        not_created: pd.DataFrame | None = None,
+        users: Mapping[str, int] | None = None,
     ) -> Plan:
         frame = pd.concat([frames.empty(PLAN), *parts], ignore_index=True)
-        return cls(ordered(frame), email_source, tuple(notes))
+        missing = frames.empty(NOT_CREATED) if not_created is None else not_created
+        return cls(
+            ordered(frame),
+            email_source,
+            tuple(notes),
+            frames.conform(missing, NOT_CREATED),
+            dict(users or {}),
+        )
 
     def __len__(self) -> int:
         return len(self.frame)

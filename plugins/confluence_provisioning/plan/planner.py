@@ -21,16 +21,19 @@ Choices, for the admin reading a plan:
   note lists those Confluence has. Users excluded by a scope rule or gone from the IdP
   are out of scope as above.
 - Users the IdP reports disabled are disabled in Confluence (``users.operations.disable``)
-  and are never created. Their memberships, and those of every account that is or
-  becomes disabled, are left alone, so a re-enabled account gets its groups back as
-  they were; memberships change only for accounts active after the plan.
-- Memberships are added only to managed groups (``desired_groups.managed``);
-  new-users-only memberships (default groups for new users) only for users this plan
-  creates. Members are removed only from managed groups with ``prune_members``, and only
-  when no rule produces the membership (a new-users-only rule keeps it too).
-- Groups are deleted only when they were managed before (``previously_managed_groups``,
+  and are never created: each is in ``Plan.not_created`` ("not created: disabled in the
+  directory") and a note, so every desired user is existing, created or not created
+  (``Plan.users``).
+- Memberships are added only to managed groups (``desired_groups.managed``), and only for
+  accounts active after the plan; new-users-only memberships (default groups for new
+  users) only for users this plan creates. A managed group with ``prune_members`` ends the
+  run holding exactly the members the rules put there: every other member is removed,
+  disabled accounts (disabled now or earlier) included, and a member the IdP reports
+  disabled but still lists in the mapped groups stays. Groups that do not prune only gain.
+- Groups are deleted only when an earlier run created them (``previously_managed_groups``,
   from the audit store), no rule produces them now and ``limits.max_group_deletions`` is
-  above 0; with 0 (the default) such groups are kept and the plan says so in a note.
+  above 0; with 0 (the default) such groups are kept and the plan says so in a note. No
+  other group outside the rules is ever changed.
 - Emails: compared with Confluence's when it shows any; when it hides them all, with
   ``ledger`` (what this sync last pushed), else not at all (``Plan.email_source`` and
   ``Plan.notes`` say which). Emails compare case-insensitively.
@@ -41,6 +44,7 @@ Choices, for the admin reading a plan:
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 import pandas as pd
 
@@ -99,10 +103,25 @@ def plan(
     parts = [*users.operations, *groups.operations]
     notes = [*inputs.notes, *email_notes, *users.notes, *groups.notes]
     result = Plan.of(parts, email_source, notes)
+    desired_users = inputs.desired_users["username"]
     if only_users is not None:
         result = _narrowed(result, only_users)
+        desired_users = desired_users[isin(desired_users, {name.lower() for name in only_users})]
+    result = _accounted(result, desired_users, inputs.current_users["username"], users.not_created)
     check_guards(result, inputs, settings.limits, allow_over_limits=allow_over_limits)
     return result
+
+
+def _accounted(result: Plan, desired: pd.Series, current: pd.Series, not_created: pd.DataFrame) -> Plan:
+    """The plan with its not-created users and the count of each desired user's outcome."""
+    missing = not_created[isin(not_created["username"], desired)]
+    users = {
+        "desired": len(desired),
+        "existing": int(isin(desired, current).sum()),
+        "created": int((result.frame["kind"] == OperationKind.create_user.value).sum()),
+        "not created": len(missing),
+    }
+    return replace(result, not_created=missing.reset_index(drop=True), users=users)
 
 
 def _narrowed(full: Plan, only_users: Collection[str]) -> Plan:

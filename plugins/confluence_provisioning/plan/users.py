@@ -7,18 +7,24 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from confluence_provisioning import frames
 from confluence_provisioning.plan.columns import isin
 from confluence_provisioning.plan.inputs import Inputs
-from confluence_provisioning.plan.operations import OperationKind, operations_frame
+from confluence_provisioning.plan.operations import NOT_CREATED, OperationKind, operations_frame
 from confluence_provisioning.plan.text import first_names
 from confluence_provisioning.settings import OutOfScopeAction, UserRules
+
+NOT_CREATED_DISABLED = "not created: disabled in the directory"
+NOT_CREATED_SWITCHED_OFF = "not created: users.operations.create is false"
 
 
 @dataclass(frozen=True)
 class UserPlan:
     operations: list[pd.DataFrame]
     created: frozenset[str]  # usernames this plan creates (they get new-users-only groups)
-    membership_users: frozenset[str]  # users whose memberships this plan may change
+    active_after: frozenset[str]  # users active after this plan: the only ones memberships are added for
+    deleted: frozenset[str]  # users this plan deletes: their memberships go with the account
+    not_created: pd.DataFrame  # operations.NOT_CREATED: desired users without an account that get none
     notes: list[str]
 
 
@@ -40,6 +46,7 @@ def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> User
 
     to_create = new[new["active"]]
     created = _allowed(switches.create, to_create, "created", "create", notes)
+    not_created = _not_created(new, created, notes)
     if created:
         reason = _idp_reason(to_create, "is in scope and not in Confluence")
         parts.append(
@@ -78,16 +85,33 @@ def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> User
         parts.append(operations_frame(kind, leaving["username"], [reason] * len(leaving)))
     staying = gone if action is OutOfScopeAction.keep else gone.iloc[0:0]
 
-    # Memberships change only for accounts that are active after this plan and that the
-    # IdP does not report disabled: a disabled account keeps its groups for a re-enable.
+    # Memberships are added only for accounts active after this plan that the IdP does not
+    # report disabled (removals from pruned groups apply to every account: see plan.groups).
     stays_active = both["active"] & (both["active_now"] | reenabled)
     new_users = frozenset(to_create["username"]) if created else frozenset()
-    membership_users = (
+    active_after = (
         new_users
         | frozenset(both.loc[stays_active, "username"])
         | frozenset(staying.loc[staying["active"], "username"])
     )
-    return UserPlan(parts, new_users, membership_users, notes)
+    deleted = frozenset(leaving["username"]) if action is OutOfScopeAction.delete else frozenset()
+    return UserPlan(parts, new_users, active_after, deleted, not_created, notes)
+
+
+def _not_created(new: pd.DataFrame, created: bool, notes: list[str]) -> pd.DataFrame:
+    """Desired users Confluence does not have and this plan does not create, each with the reason.
+
+    A user the IdP reports disabled is never created; the others only when users.operations.create
+    is false (``_allowed`` notes those already).
+    """
+    disabled = new[~new["active"]]
+    if len(disabled):
+        notes.append(f"{len(disabled)} users {NOT_CREATED_DISABLED}: {first_names(disabled['username'])}")
+    skipped = disabled if created else new
+    reasons = pd.Series(NOT_CREATED_DISABLED, index=skipped.index, dtype="string").where(
+        ~skipped["active"], NOT_CREATED_SWITCHED_OFF
+    )
+    return frames.conform(pd.DataFrame({"username": skipped["username"], "reason": reasons}), NOT_CREATED)
 
 
 def _idp_name(users: pd.DataFrame) -> pd.Series:
