@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,10 +20,11 @@ import jinja2
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from confluence_provisioning import storage
+from confluence_provisioning import frames, storage
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN
 from confluence_provisioning.apply.applier import FAILED, SKIPPED
 from confluence_provisioning.audit import SUCCESS, RunRecord, operation_counts
+from confluence_provisioning.plan.operations import NOT_CREATED
 
 HTML_FILE = "report.html"
 CSV_FILE = "operations.csv"
@@ -75,6 +76,9 @@ class ReportData:
     error: str | None = None
     sources: dict[str, int] = field(default_factory=dict)  # e.g. {"directory users": 120}
     trend: Sequence[RunRecord] = ()  # earlier runs, newest first (as the audit store returns them)
+    # desired users: existing + created + not created (plan.operations.Plan.users)
+    users: Mapping[str, int] = field(default_factory=dict)
+    not_created: pd.DataFrame | None = None  # plan.operations.NOT_CREATED: a line per user
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def summary(data: ReportData) -> dict[str, Any]:
         "by_status": dict(sorted(by_status.items())),
         "by_operation": counts,
         "rejects": len(data.rejects),
+        "users": dict(data.users),
+        "not_created": [] if data.not_created is None else data.not_created.to_dict("records"),
         "sources": data.sources,
         "guards": [asdict(row) for row in data.guards],
         "violations": list(data.violations),
@@ -159,6 +165,7 @@ def _csv_cell(value: Any) -> Any:
 
 def render_html(data: ReportData) -> str:
     results = data.results
+    not_created = frames.empty(NOT_CREATED) if data.not_created is None else data.not_created
     failures = results[results["status"] == FAILED]
     changes = results[results["status"] != FAILED]
     counts = operation_counts(results)
@@ -174,6 +181,7 @@ def render_html(data: ReportData) -> str:
             failures=_table(failures, FAILURE_COLUMNS),
             changes=_table(changes, CHANGE_COLUMNS),
             rejects=_table(data.rejects, list(data.rejects.columns)),
+            not_created=_table(not_created, list(NOT_CREATED)),
             limit=TABLE_LIMIT,
         )
     )

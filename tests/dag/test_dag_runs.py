@@ -297,3 +297,59 @@ def test_failed_operations_do_not_stop_the_others_but_fail_the_run(site: Site) -
     assert "afischer" in confluence_state(site.confluence)["users"]
     html, _, _ = report_files(site, dag_run)
     assert f"<h2>Failures ({len(failed)})</h2>" in html
+
+
+def test_pruned_groups_end_with_exactly_their_mapped_members_and_disabled_users_are_reported(
+    site: Site, rules_dir: Path
+) -> None:
+    # default.yaml: engineering is pruned (keep_existing_members: false) from engineering and qa;
+    # sales (on-the-fly, keep_existing_groups: true) only gains members
+    desired, _ = desired_state(rules_dir)
+    directory = site.confluence.directory
+    for group in ("engineering", "sales"):
+        directory.create_group(group)
+    for name, active in (("epark", True), ("leaver", True), ("oldie", False), ("vpsales", True)):
+        directory.create_user(name, name.title(), f"{name}@example.com", "password")
+        directory.set_active(name, active)
+        directory.add_member(name, "engineering")
+    directory.add_member("leaver", "sales")
+
+    dag_run = site.run(allow_over_limits=True)  # 2 of 4 accounts disabled is over the 5% guard
+
+    assert dag_run.state == "success"
+    after = confluence_state(site.confluence)
+    users = desired.users.set_index("username")["active"]
+    mapped = set(desired.memberships.loc[desired.memberships["group"] == "engineering", "username"])
+    # epark is locked in the directory but still in team-sre: he stays, as a disabled account;
+    # the leaver (no entry), oldie (disabled before, out of scope) and vpsales (synced, in no
+    # mapped group) leave engineering; the leaver keeps sales, which only gains members
+    assert {user for group, user in after["memberships"] if group == "engineering"} == {
+        name for name in mapped if users[name]
+    } | {"epark"}
+    assert ("sales", "leaver") in after["memberships"]
+    assert [after["users"][name][2] for name in ("epark", "leaver", "oldie")] == [False, False, False]
+    done = operations(site, dag_run)
+    removals = done[done["operation"] == "remove_membership"]
+    assert sorted(zip(removals["target"], removals["group"], strict=True)) == [
+        ("leaver", "engineering"),
+        ("oldie", "engineering"),
+        ("vpsales", "engineering"),
+    ]
+    assert set(removals["status"]) == {"applied"}
+    # locked directory users without an account are not created, and each is reported
+    locked = sorted(name for name, active in users.items() if not active and name != "epark")
+    assert locked and not set(locked) & after["users"].keys()
+    html, _, summary = report_files(site, dag_run)
+    created = len(done[done["operation"] == "create_user"])
+    assert summary["users"] == {
+        "desired": len(users),
+        "existing": 2,  # epark and vpsales
+        "created": created,
+        "not created": len(locked),
+    }
+    assert summary["users"]["desired"] == created + 2 + len(locked)
+    assert summary["not_created"] == [
+        {"username": name, "reason": "not created: disabled in the directory"} for name in locked
+    ]
+    assert f"<h2>Users not created ({len(locked)})</h2>" in html
+    assert f"{len(locked)} users not created: disabled in the directory: {', '.join(locked)}" in html

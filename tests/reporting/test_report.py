@@ -13,6 +13,7 @@ from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import audit, frames, reporting
 from confluence_provisioning.audit import RunRecord
+from confluence_provisioning.plan.operations import NOT_CREATED
 from confluence_provisioning.reporting import GuardRow, ReportData
 
 STARTED = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
@@ -49,6 +50,11 @@ def report(**changes) -> ReportData:
         "notes": ["Confluence hides emails; compared with the ledger"],
         "error": "1 operation failed: create user bob",
         "sources": {"directory users": 3, "Confluence users": 1},
+        "users": {"desired": 3, "existing": 0, "created": 2, "not created": 1},
+        "not_created": frames.conform(
+            pd.DataFrame({"username": ["dora"], "reason": ["not created: disabled in the directory"]}),
+            NOT_CREATED,
+        ),
     }
     return ReportData(**{**values, **changes})
 
@@ -67,6 +73,8 @@ def test_the_summary_has_the_counts_of_the_run() -> None:
         "by_status": {"applied": 2, "failed": 1},
         "by_operation": {"add_membership": {"applied": 1}, "create_user": {"applied": 1, "failed": 1}},
         "rejects": 1,
+        "users": {"desired": 3, "existing": 0, "created": 2, "not created": 1},
+        "not_created": [{"username": "dora", "reason": "not created: disabled in the directory"}],
         "sources": {"directory users": 3, "Confluence users": 1},
         "guards": [
             {
@@ -103,6 +111,9 @@ def test_the_html_shows_summary_failures_guards_changes_and_rejects() -> None:
     assert "<tr><th>operation</th><th>target</th><th>group</th><th>status</th></tr>" in html
     assert "<tr><td>add_membership</td><td>alice</td><td>eng &amp; ops</td><td>applied</td></tr>" in html
     assert "<h2>Rejected entries (1)</h2>" in html
+    assert "<tr><th>Desired users</th><td>3: 0 existing, 2 created, 1 not created</td></tr>" in html
+    assert "<h2>Users not created (1)</h2>" in html
+    assert "<tr><td>dora</td><td>not created: disabled in the directory</td></tr>" in html
     assert (
         "<tr><td>users disabled or deleted</td><td>0</td><td>50 and 5%</td><td>within limit</td></tr>" in html
     )

@@ -49,6 +49,8 @@ def write_plan_record(
     record = {
         "plan": storage.write_frame(run.folder, f"{PLAN_FOLDER}/plan", result.frame),
         "summary": result.summary(),
+        "users": dict(result.users),
+        "not_created": storage.write_frame(run.folder, f"{PLAN_FOLDER}/not_created", result.not_created),
         "notes": list(result.notes),
         "email_source": result.email_source,
         "violations": violations,

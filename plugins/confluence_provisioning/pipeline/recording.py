@@ -20,7 +20,7 @@ from confluence_provisioning.pipeline import outcome
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import read_plan_record, read_results
 from confluence_provisioning.pipeline.tasklog import counts_text
-from confluence_provisioning.plan.operations import PLAN
+from confluence_provisioning.plan.operations import NOT_CREATED, PLAN
 from confluence_provisioning.reporting import GuardRow, ReportData, summary, write_report
 
 log = logging.getLogger("confluence_provisioning.pipeline")
@@ -74,6 +74,8 @@ def report(run: RunContext) -> dict[str, Any]:
         guards=_guards(run, record),
         violations=record["violations"] if record else [],
         notes=[*notes, *(record["notes"] if record else [])],
+        users=record.get("users", {}) if record else {},
+        not_created=_not_created(record),
         error=recorded.error if recorded is not None else error,
         sources=_sources(run),
         trend=trend,
@@ -140,6 +142,13 @@ def _with_reasons(results: pd.DataFrame, record: dict[str, Any] | None) -> pd.Da
         reasons.rename(columns={"kind": "operation"}), on=["operation", "target", "group"], how="left"
     )
     return merged.reset_index(drop=True)
+
+
+def _not_created(record: dict[str, Any] | None) -> pd.DataFrame:
+    """The desired users the plan did not create, each with the reason (a report line each)."""
+    if record is None or "not_created" not in record:
+        return frames.empty(NOT_CREATED)
+    return storage.read_frame(record["not_created"], NOT_CREATED)
 
 
 def _guards(run: RunContext, record: dict[str, Any] | None) -> list[GuardRow]:
