@@ -788,6 +788,30 @@ the memberUid values as written):
 | entry | case |
 | --- | --- |
 {cases}
+
+## What a sync does with each case
+
+With `include/mapping_rules/default.yaml` (service accounts excluded by
+subtree; `engineering` pruned from `engineering` and `qa`; `leadership` from
+`leadership` and `exec-staff`, only adding; every other group on the fly under
+its lower-cased name, only adding, except `docker` and `printer-users`).
+`confluence-provisioning preview --rules include/mapping_rules/default.yaml
+--ldif sandbox/directories/example.ldif` shows the same.
+
+| case | what the sync does |
+| --- | --- |
+| locked accounts (`epark`, `dhughes`, `zscott`, `fmeyer`) | desired, but disabled: an existing Confluence account is disabled; none is created (a plan note, a report line each "not created: disabled in the directory", counted under "not created" so desired = existing + created + not created); a disabled account stays in `engineering` while the directory lists it there (`epark` via team-sre, `dhughes` via team-web) and is never added to a group |
+| a Confluence account with no entry (a leaver, e.g. `ckim` after `make demo` deletes it) | out of scope: disabled, and removed from `engineering` (pruned; the removal counts toward `limits.max_membership_removals`); keeps its other groups, which only gain members |
+| a user who leaves `qa` or the engineering teams (`skim` in `make demo`) | removed from `engineering`; other groups unchanged |
+| `JSmith` and the contractor `jsmith` | both become `jsmith`: both left out, each naming the other; an existing `jsmith` account is held (no change at all) |
+| logins with `\\ , + < > ' "` or a space, `kwalker` (no mail), `jdoe`/`jdoe-adm` (shared mail) | left out with the reason; their existing accounts are held (no change at all) |
+| `zoë`, `rlefevre`, `jgross`, `wxiaoming`, `sobrien`, `pmartin`, `bwayne`, `tnguyen` | synced (`zoë` as is, mail lower-cased, the RDN uid, the cn when there is no displayName) |
+| service accounts (`ou=service`) | never synced (`users.exclude`); `svc-confluence-sync` is also protected |
+| `Confluence-Administrators` | lands on the protected `confluence-administrators`: reported, never applied |
+| nesting, the `leadership`/`exec-staff` cycle | nested members count; the cycle is reported and flattened once |
+| `Office Berlin`, `Équipe Paris` | Confluence groups `office berlin`, `équipe paris` |
+| `new-hires`, unknown members (`former.employee`, `ghost`, `cn=admin`) | `new-hires` becomes an empty group; each unknown member is reported and left out |
+| `docker`, `printer-users` | excluded from on-the-fly: no Confluence group |
 """
 
 

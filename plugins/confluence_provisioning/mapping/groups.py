@@ -1,7 +1,8 @@
 """IdP groups -> desired Confluence groups and memberships: default, manual and on-the-fly rules.
 
 Every group these rules produce is *managed* (``managed=True``): the plan may
-add and remove its members. Groups no rule produces are never touched.
+add and remove its members. Groups no rule produces are never changed, but for the
+deletion of groups an earlier run created (see ``planning``, ``limits.max_group_deletions``).
 
 - Default groups: every desired user is a member of ``all_users`` groups; a
   ``new_users`` group is joined only when the user is created
