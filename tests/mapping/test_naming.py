@@ -62,7 +62,34 @@ def left_out(idp, **users) -> list[tuple[str, str]]:
     [
         ("", "its username is blank"),
         ("mary jane", "its username 'mary jane' contains whitespace, which Confluence does not allow"),
-        ("tab\tbed", "its username 'tab\tbed' contains whitespace, which Confluence does not allow"),
+        (
+            "tab\tbed",
+            "its username 'tab\\tbed' contains control characters (U+0009), which Confluence does not allow",
+        ),
+        (
+            "esc\x1b[2jx\x00",
+            "its username 'esc\\x1b[2jx\\x00' contains control characters (U+001B, U+0000), "
+            "which Confluence does not allow",
+        ),
+        (
+            "c1\x9bx",
+            "its username 'c1\\x9bx' contains control characters (U+009B), which Confluence does not allow",
+        ),
+        (
+            "admin\u202egpj.exe",
+            "its username 'admin\\u202egpj.exe' contains invisible bidirectional or zero-width characters "
+            "(U+202E), which Confluence does not allow",
+        ),
+        (
+            "ad\u200bmin",
+            "its username 'ad\\u200bmin' contains invisible bidirectional or zero-width characters (U+200B), "
+            "which Confluence does not allow",
+        ),
+        (
+            "x" * 256,
+            f"its username '{'x' * 60}...' is 256 characters long, more than the 255 Confluence accepts, "
+            "which Confluence does not allow",
+        ),
         ("nbsp\u00a0x", "its username 'nbsp\u00a0x' contains whitespace, which Confluence does not allow"),
         (
             "corp\\bob",
@@ -116,6 +143,38 @@ def test_a_display_name_of_anonymous_is_refused() -> None:
 )
 def test_a_user_without_a_valid_email_is_left_out(email: str | None, reason: str) -> None:
     assert left_out(directory([person("alice", email=email)])) == [("u:alice", f"left out: {reason}")]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (
+            "display_name",
+            "Eve\x1b[31m",
+            "its display name 'Eve\\x1b[31m' contains control characters (U+001B)",
+        ),
+        (
+            "display_name",
+            "y" * 300,
+            f"its display name '{'y' * 60}...' is 300 characters long, more than the 255 Confluence accepts",
+        ),
+        (
+            "email",
+            "eve\x00@example.com",
+            "its email 'eve\\x00@example.com' contains control characters (U+0000)",
+        ),
+        (
+            "email",
+            "e" * 250 + "@example.com",
+            f"its email '{'e' * 60}...' is 262 characters long, more than the 255 Confluence accepts",
+        ),
+    ],
+)
+def test_display_names_and_emails_with_control_characters_or_too_long_are_left_out(
+    field: str, value: str, reason: str
+) -> None:
+    idp = directory([person("ok"), person("eve", **{field: value})])
+    assert left_out(idp) == [("u:eve", f"left out: {reason}")]
 
 
 def test_an_apostrophe_is_valid_in_an_email() -> None:

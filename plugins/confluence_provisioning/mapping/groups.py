@@ -20,7 +20,9 @@ deletion of groups an earlier run created (see ``planning``, ``limits.max_group_
 - Manual wins: an on-the-fly group that lands on a manually mapped group is
   dropped (and reported). Otherwise a group produced by several rules gets
   the union of their members, and is pruned only if every one of them prunes.
-- A group that would land on a protected group is reported, never applied.
+- A group that would land on a protected group is reported, never applied; so is an IdP
+  group whose Confluence name would hold a control character, a bidirectional or
+  zero-width character, or more than 255 characters (see ``naming.group_name_problems``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from confluence_provisioning import frames
+from confluence_provisioning.mapping.naming import group_name_problems
 from confluence_provisioning.mapping.patterns import compile_pattern, compile_rewrite, rewrite_all, search_all
 
 if TYPE_CHECKING:
@@ -69,6 +72,9 @@ def map_groups(
         sources.append(on_the_fly)
         rejects.append(refused)
     idp_sources = pd.concat(sources, ignore_index=True)
+    unusable = group_name_problems(idp_sources["group"])
+    rejects.append(_unusable(idp_sources, unusable))
+    idp_sources = idp_sources[unusable.isna()]
     defaults = _defaults(rules)
     protected_groups = {name.lower() for name in protected.groups}
     rejects.append(_onto_protected(idp_sources, defaults, protected_groups))
@@ -228,6 +234,14 @@ def _onto_protected(sources: pd.DataFrame, defaults: pd.DataFrame, protected: se
         _reject("", group, reason.format(group))
         for group in defaults.loc[defaults["group"].isin(protected), "group"]
     ]
+    return pd.DataFrame(rows, columns=list(frames.REJECTS))
+
+
+def _unusable(sources: pd.DataFrame, problems: pd.Series) -> pd.DataFrame:
+    """Rejects for the IdP groups whose Confluence name cannot be used, e.g. one with a newline."""
+    hit = problems.notna()
+    found = sources.loc[hit, ["dn", "group_id"]].assign(problem=problems[hit])
+    rows = [_reject(dn, group_id, problem) for dn, group_id, problem in found.itertuples(index=False)]
     return pd.DataFrame(rows, columns=list(frames.REJECTS))
 
 

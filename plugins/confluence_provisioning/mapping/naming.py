@@ -18,6 +18,14 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.mapping.patterns import compile_pattern, compile_rewrite, rewrite_all, search_all
+from confluence_provisioning.printable import (
+    CONTROL_CHARACTERS,
+    CONTROL_CLASS,
+    FORMAT_CHARACTERS,
+    FORMAT_CLASS,
+    code_points,
+    printable,
+)
 
 if TYPE_CHECKING:  # settings imports mapping.patterns; mapping needs settings only for its types
     from confluence_provisioning.settings import AttributeRule
@@ -25,7 +33,12 @@ if TYPE_CHECKING:  # settings imports mapping.patterns; mapping needs settings o
 # Confluence's rules for a new user (see the contracts page)
 FORBIDDEN_IN_USERNAME = "\\,+<>'\""
 RESERVED_NAME = "anonymous"
+MAX_LENGTH = 255  # characters, for a username, group name, display name or email
 _ODD_USERNAME = compile_pattern(r"[\s\p{Z}\\,+<>'\"]")  # whitespace or a forbidden character
+# no terminal, log or reader should be handed these (see printable.py)
+_CONTROL = compile_pattern(CONTROL_CLASS)
+_FORMAT = compile_pattern(FORMAT_CLASS)
+SHOWN_LENGTH = 60  # a reason quotes this much of a value that is too long
 # one @, something before it, a dotted domain after it, no spaces
 _EMAIL = compile_pattern(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 
@@ -64,18 +77,32 @@ def username_problems(names: pd.Series) -> pd.Series:
         | names.eq(RESERVED_NAME)
         | names.ne(names.str.lower())
         | search_all(names, _ODD_USERNAME)
+        | unprintable(names, invisible=True)
     )
     return _explained(names, suspect, username_problem)
 
 
 def display_name_problems(names: pd.Series) -> pd.Series:
     """Per user, why Confluence would refuse the (never missing: see above) display name."""
-    return _explained(names, names.str.strip().str.lower().eq(RESERVED_NAME), display_name_problem)
+    suspect = names.str.strip().str.lower().eq(RESERVED_NAME) | unprintable(names, invisible=False)
+    return _explained(names, suspect, display_name_problem)
 
 
 def email_problems(emails: pd.Series) -> pd.Series:
     """Per user, why the email cannot be a Confluence user's (it requires a valid one)."""
-    return _explained(emails, emails.isna() | ~search_all(emails, _EMAIL), email_problem)
+    suspect = emails.isna() | ~search_all(emails, _EMAIL) | unprintable(emails, invisible=False)
+    return _explained(emails, suspect, email_problem)
+
+
+def group_name_problems(names: pd.Series) -> pd.Series:
+    """Per group, why Confluence (or whoever reads its name) cannot take the group name (None: fine)."""
+    return _explained(names, unprintable(names, invisible=True), group_name_problem)
+
+
+def unprintable(values: pd.Series, *, invisible: bool) -> pd.Series:
+    """Which values are too long or hold control characters (and, if ``invisible``, format ones)."""
+    found = values.str.len().gt(MAX_LENGTH).fillna(False) | search_all(values, _CONTROL)
+    return found | search_all(values, _FORMAT) if invisible else found
 
 
 def username_problem(name: str | None) -> str | None:
@@ -86,29 +113,58 @@ def username_problem(name: str | None) -> str | None:
     problems = []
     if name != name.lower():
         problems.append("is not lower case (set users.username.lowercase: true)")
-    if any(char.isspace() for char in name):
+    if any(char.isspace() and char not in CONTROL_CHARACTERS for char in name):
         problems.append("contains whitespace")
     forbidden = [char for char in FORBIDDEN_IN_USERNAME if char in name]
     if forbidden:
         kind = "a forbidden character" if len(forbidden) == 1 else "forbidden characters"
         problems.append(f"contains {kind} ({' '.join(forbidden)})")
+    problems += _unprintable_problems(name, invisible=True)
     if not problems:
         return None
-    return f"its username '{name}' {' and '.join(problems)}, which Confluence does not allow"
+    return f"its username '{_quoted(name)}' {' and '.join(problems)}, which Confluence does not allow"
 
 
 def display_name_problem(name: str | None) -> str | None:
-    if name is not None and name.strip().lower() == RESERVED_NAME:
+    if name is None:
+        return None
+    if name.strip().lower() == RESERVED_NAME:
         return f"its display name '{name}' is reserved by Confluence"
-    return None
+    problems = _unprintable_problems(name, invisible=False)
+    return f"its display name '{_quoted(name)}' {' and '.join(problems)}" if problems else None
 
 
 def email_problem(email: str | None) -> str | None:
     if email is None or not email.strip():
         return "it has no email address, and Confluence requires one"
+    problems = _unprintable_problems(email, invisible=False)
+    if problems:
+        return f"its email '{_quoted(email)}' {' and '.join(problems)}"
     if not _EMAIL.search(email):
         return f"its email '{email}' is not a valid address"
     return None
+
+
+def group_name_problem(name: str | None) -> str | None:
+    problems = [] if name is None else _unprintable_problems(name, invisible=True)
+    return f"its Confluence group name '{_quoted(name or '')}' {' and '.join(problems)}" if problems else None
+
+
+def _unprintable_problems(value: str, *, invisible: bool) -> list[str]:
+    problems = []
+    if len(value) > MAX_LENGTH:
+        problems.append(f"is {len(value)} characters long, more than the {MAX_LENGTH} Confluence accepts")
+    if controls := code_points(value, CONTROL_CHARACTERS):
+        problems.append(f"contains control characters ({controls})")
+    if invisible and (formats := code_points(value, FORMAT_CHARACTERS)):
+        problems.append(f"contains invisible bidirectional or zero-width characters ({formats})")
+    return problems
+
+
+def _quoted(value: str) -> str:
+    """The value as a reason quotes it: escaped, and cut short when it is too long to read."""
+    shown = printable(value)
+    return shown if len(value) <= SHOWN_LENGTH else f"{printable(value[:SHOWN_LENGTH])}..."
 
 
 def _explained(

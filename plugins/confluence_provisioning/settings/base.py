@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from confluence_provisioning.mapping.dn import DnError, dn_key
+from confluence_provisioning.mapping.naming import group_name_problem
 from confluence_provisioning.mapping.patterns import PATTERN_HINT, PatternError, compile_pattern
 
 
@@ -21,6 +22,8 @@ def _compiles(source: str) -> str:
 def _lower_case_group(name: str) -> str:
     if not name.strip():
         raise ValueError("a group name cannot be blank; write its name")
+    if problem := group_name_problem(name):
+        raise ValueError(f"{problem}; write the name without them")
     if name != name.strip().lower():
         raise ValueError(f"Confluence stores group names in lower case; write '{name.strip().lower()}'")
     return name
