@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pandas as pd
+
 # C0 (NUL to US, newline and ESC among them), DEL and C1
 CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
 # bidirectional controls and zero-width characters: invisible, and they change how text reads
@@ -54,6 +56,18 @@ def printable(text: str) -> str:
 def shown(value: Any) -> str:
     """Any value as printable text (a missing one as empty text)."""
     return "" if value is None else printable(str(value))
+
+
+def printable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell printable (missing values stay missing)."""
+    text = [column for column in frame.columns if not pd.api.types.is_bool_dtype(frame[column])]
+    text = [column for column in text if not pd.api.types.is_numeric_dtype(frame[column])]
+    return frame.assign(**{column: frame[column].map(printable, na_action="ignore") for column in text})
+
+
+def printable_lines(text: str) -> str:
+    """Text of several lines (an error message) with each line printable: its line breaks stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def code_points(text: str, characters: frozenset[str]) -> str:

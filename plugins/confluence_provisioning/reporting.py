@@ -25,6 +25,7 @@ from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN
 from confluence_provisioning.apply.applier import FAILED, SKIPPED
 from confluence_provisioning.audit import SUCCESS, RunRecord, operation_counts
 from confluence_provisioning.plan.operations import NOT_CREATED
+from confluence_provisioning.printable import printable
 
 HTML_FILE = "report.html"
 CSV_FILE = "operations.csv"
@@ -230,7 +231,11 @@ def _colour(status: str) -> str:
 def _table(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     """Those of ``columns`` the frame has, its rows (missing values as empty text), how many were left out."""
     shown = frame[[column for column in columns if column in frame.columns]].head(TABLE_LIMIT)
-    rows = [["" if _missing(value) else value for value in row] for row in shown.itertuples(index=False)]
+    # escaped as well as autoescaped: a bidirectional override would reorder what a reader sees
+    rows = [
+        ["" if _missing(value) else printable(str(value)) for value in row]
+        for row in shown.itertuples(index=False)
+    ]
     return {"columns": list(shown.columns), "rows": rows, "more": max(0, len(frame) - TABLE_LIMIT)}
 
 

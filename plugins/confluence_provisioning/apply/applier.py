@@ -23,7 +23,6 @@ failed operation is failed: ``ApplyResult.raise_for_failures()`` says which.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from confluence_provisioning.apply.actions import perform
 from confluence_provisioning.apply.pacing import PacingGate
 from confluence_provisioning.plan.operations import Operation, OperationKind, Plan
 from confluence_provisioning.plan.text import first_names
+from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient, RecordedRequest
 from confluence_provisioning.targets.confluence_dc.errors import (
@@ -48,7 +48,7 @@ from confluence_provisioning.targets.confluence_dc.errors import (
 )
 from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
 
-log = logging.getLogger(__name__)
+log = printable_logger(__name__)
 
 FAILED = "failed"
 SKIPPED = "skipped"

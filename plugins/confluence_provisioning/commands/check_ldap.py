@@ -18,6 +18,7 @@ from typing import TextIO
 import pandas as pd
 
 from confluence_provisioning.frames import SourceSnapshot
+from confluence_provisioning.printable import printable_frame, printable_lines
 from confluence_provisioning.settings import LdapSourceSettings, RulesError, load_settings
 from confluence_provisioning.sources.ldap.connecting import LdapOptions
 from confluence_provisioning.sources.ldap.errors import IdpReadError
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         else:
             found = read_directory(settings, hook)
     except IdpReadError as error:
-        print(f"check-ldap: FAILED: {error}", file=err)
+        print(f"check-ldap: FAILED: {printable_lines(str(error))}", file=err)
         return 1
     print(f"Read in {time.monotonic() - started:.1f} s.", file=out)
     if args.user is not None:
@@ -137,7 +138,7 @@ def _print_rejects(rejects: pd.DataFrame, out: TextIO) -> None:
     if rejects.empty:
         return
     print(f"Rejected entries{f' (first {REJECTS_SHOWN})' if len(rejects) > REJECTS_SHOWN else ''}:", file=out)
-    for row in rejects.head(REJECTS_SHOWN).itertuples():
+    for row in printable_frame(rejects.head(REJECTS_SHOWN)).itertuples():
         print(f"  {row.kind} {row.dn}: {row.reason}", file=out)
 
 
@@ -145,5 +146,5 @@ def _print_rows(frame: pd.DataFrame, out: TextIO) -> None:
     if frame.empty:
         print("  (none)", file=out)
         return
-    text = frame.to_string(index=False, na_rep="-", max_colwidth=60)
+    text = printable_frame(frame).to_string(index=False, na_rep="-", max_colwidth=60)
     print("\n".join(f"  {line}" for line in text.splitlines()), file=out)

@@ -9,6 +9,7 @@ from typing import TextIO
 import pandas as pd
 
 from confluence_provisioning.audit import AuditStore, RunRecord, audit_url
+from confluence_provisioning.printable import printable, printable_lines
 from confluence_provisioning.settings import RunSettings
 
 ERROR_WIDTH = 60
@@ -80,7 +81,7 @@ def _show_run(store: AuditStore, run_id: int, out: TextIO) -> int:
     if run.report_uri:
         print(f"  report:   {run.report_uri}", file=out)
     if run.error:
-        print(f"  error:    {run.error}", file=out)
+        print(f"  error:    {printable_lines(run.error)}", file=out)
     print(f"  rejected: {len(store.rejects(run.id))} directory entries", file=out)
     operations = store.operations(run.id)
     print(f"\n{len(operations)} operations", file=out)
@@ -100,13 +101,14 @@ def _print_table(header: list[str], rows: list[list[str]], out: TextIO) -> None:
 
 
 def _text(value: object) -> str:
-    return "" if pd.isna(value) else str(value)
+    """A cell as printable text: operations hold directory names and Confluence's own messages."""
+    return "" if pd.isna(value) else printable(str(value))
 
 
 def _short(text: str | None) -> str:
     if not text:
         return ""
-    line = text.splitlines()[0]
+    line = printable(text.split("\n")[0])
     return line if len(line) <= ERROR_WIDTH else line[: ERROR_WIDTH - 1] + "…"
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.printable import printable_frame, printable_lines
 from confluence_provisioning.settings import RulesError, load_settings
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             source = f"LDAP connection {settings.source.connection_id!r}"
             snapshot = read_directory(settings.source)
     except (IdpReadError, LdifError, OSError) as error:
-        print(f"preview: the directory cannot be read: {error}", file=err)
+        print(f"preview: the directory cannot be read: {printable_lines(str(error))}", file=err)
         return 1
     print(report(snapshot, map_rules(snapshot, settings), source), file=out)
     return 0
@@ -62,8 +63,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def report(snapshot: SourceSnapshot, result: MappingResult, source: str) -> str:
     """The preview as text: what was read, then users, groups, memberships and what was left out."""
-    users, groups, memberships = result.users, result.groups, result.memberships
-    rejects = pd.concat([snapshot.rejects, result.rejects]).sort_values(list(frames.REJECTS))
+    # directory values are printed escaped: a name must not drive the terminal
+    users, groups, memberships = map(printable_frame, (result.users, result.groups, result.memberships))
+    rejects = printable_frame(pd.concat([snapshot.rejects, result.rejects]).sort_values(list(frames.REJECTS)))
     members = memberships.groupby("group")["username"].agg(list)
     lines = [
         f"Read {len(snapshot.users)} users, {len(snapshot.groups)} groups and "

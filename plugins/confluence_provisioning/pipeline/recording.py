@@ -7,7 +7,6 @@ DAG run. It reads what the other tasks left in the run folder, no XCom.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +20,10 @@ from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import read_plan_record, read_results
 from confluence_provisioning.pipeline.tasklog import counts_text
 from confluence_provisioning.plan.operations import NOT_CREATED, PLAN
+from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.reporting import GuardRow, ReportData, summary, write_report
 
-log = logging.getLogger("confluence_provisioning.pipeline")
+log = printable_logger("confluence_provisioning.pipeline")
 
 REPORT_FOLDER = "report"
 TREND_RUNS = 30

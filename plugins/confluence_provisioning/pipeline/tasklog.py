@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-log = logging.getLogger("confluence_provisioning.pipeline")
+from confluence_provisioning.printable import printable_logger
+
+log = printable_logger("confluence_provisioning.pipeline")
 
 
 @contextmanager

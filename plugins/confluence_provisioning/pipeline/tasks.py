@@ -10,7 +10,6 @@ applying is idempotent.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -34,11 +33,12 @@ from confluence_provisioning.pipeline.plan_files import (
 from confluence_provisioning.pipeline.tasklog import counts_text, group
 from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import PLAN, Plan
+from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import RunSettings
 from confluence_provisioning.sources import read_source
 from confluence_provisioning.targets import open_target
 
-log = logging.getLogger("confluence_provisioning.pipeline")
+log = printable_logger("confluence_provisioning.pipeline")
 
 DIRECTORY_FRAMES = {"users": frames.USERS, "groups": frames.GROUPS, "memberships": frames.MEMBERSHIPS}
 DESIRED_FRAMES = {

@@ -14,7 +14,6 @@ applier decides about retries and idempotency.
 from __future__ import annotations
 
 import base64
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +27,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.frames import TargetSnapshot
+from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.targets.confluence_dc.errors import (
     AuthError,
     ConfluenceError,
@@ -43,7 +43,7 @@ from confluence_provisioning.targets.confluence_dc.transport import (
     Transport,
 )
 
-log = logging.getLogger(__name__)
+log = printable_logger(__name__)
 
 T = TypeVar("T")
 
