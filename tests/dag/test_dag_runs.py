@@ -17,7 +17,9 @@ from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.confluence import EmulatorServer
-from tests.dag.conftest import DAG_ID, Site
+from sandbox.directories.make_example import EXAMPLE_LDIF
+from tests.dag.conftest import DAG_ID, Site, ldap_connection
+from tests.idp.hostile import RAW, RLO, hostile_ldif
 
 Operation = tuple[str, str, str | None]
 
@@ -353,3 +355,35 @@ def test_pruned_groups_end_with_exactly_their_mapped_members_and_disabled_users_
     ]
     assert f"<h2>Users not created ({len(locked)})</h2>" in html
     assert f"{len(locked)} users not created: disabled in the directory: {', '.join(locked)}" in html
+
+
+def test_hostile_names_do_not_fail_the_run_and_the_task_logs_show_them_escaped(
+    site: Site,
+    ldap_server: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a group named with a newline used to fail every nightly run; now it is a reject
+    hostile = ldap_server([EXAMPLE_LDIF, hostile_ldif(tmp_path)])
+    monkeypatch.setenv("AIRFLOW_CONN_LDAP_DEFAULT", ldap_connection(hostile))
+    site.confluence.directory.create_user(RLO, "Spoofed admin", "rlo@example.com", "password")
+
+    dag_run = site.run()
+
+    assert dag_run.state == "success"
+    after = confluence_state(site.confluence)
+    assert not any(raw in name for raw in RAW for name in [*after["groups"], *after["users"]] if name != RLO)
+    assert after["users"][RLO] == ("Spoofed admin", "rlo@example.com", True)  # held: left as it is
+    with site.audit() as store:
+        reasons = set(store.rejects(site.record(dag_run).id)["reason"])
+    assert "its Confluence group name 'ops\\nteam' contains control characters (U+000A)" in reasons
+    # the plan's note names the held account, escaped in the log and in the report
+    held = (
+        "held 1 Confluence users the rules could not map, left as they are "
+        "(no update, disable, delete or membership change; see the rejects): admin\\u202egpj ("
+    )
+    assert held in caplog.text
+    assert not any(raw in caplog.text for raw in RAW)
+    html, _, _ = report_files(site, dag_run)
+    assert "admin\\u202egpj" in html and not any(raw in html for raw in RAW)
