@@ -685,6 +685,67 @@ def iter_small_groups(directory: Directory, most: int = 15) -> Iterator[str]:
             yield f"- `{group.cn}`: {listed or '(none)'}"
 
 
+# What a sync with include/mapping_rules/default.yaml does with each hard case (README table).
+SYNC_OUTCOMES: list[tuple[str, str]] = [
+    (
+        "locked accounts (`epark`, `dhughes`, `zscott`, `fmeyer`)",
+        "desired, but disabled: an existing Confluence account is disabled; none is "
+        'created (a plan note, a report line each "not created: disabled in the '
+        'directory", counted under "not created" so desired = existing + created + not '
+        "created); a disabled account stays in `engineering` while the directory lists it "
+        "there (`epark` via team-sre, `dhughes` via team-web) and is never added to a "
+        "group",
+    ),
+    (
+        "a Confluence account with no entry (a leaver, e.g. `ckim` after `make demo` deletes it)",
+        "out of scope: disabled, and removed from `engineering` (pruned; the removal "
+        "counts toward `limits.max_membership_removals`); keeps its other groups, which "
+        "only gain members",
+    ),
+    (
+        "a user who leaves `qa` or the engineering teams (`skim` in `make demo`)",
+        "removed from `engineering`; other groups unchanged",
+    ),
+    (
+        "`JSmith` and the contractor `jsmith`",
+        "both become `jsmith`: both left out, each naming the other; an existing `jsmith` "
+        "account is held (no change at all)",
+    ),
+    (
+        "logins with `\\ , + < > ' \"` or a space, `kwalker` (no mail), `jdoe`/`jdoe-adm` (shared mail)",
+        "left out with the reason; their existing accounts are held (no change at all)",
+    ),
+    (
+        "`zoë`, `rlefevre`, `jgross`, `wxiaoming`, `sobrien`, `pmartin`, `bwayne`, `tnguyen`",
+        "synced (`zoë` as is, mail lower-cased, the RDN uid, the cn when there is no displayName)",
+    ),
+    (
+        "service accounts (`ou=service`)",
+        "never synced (`users.exclude`); `svc-confluence-sync` is also protected",
+    ),
+    (
+        "`Confluence-Administrators`",
+        "lands on the protected `confluence-administrators`: reported, never applied",
+    ),
+    (
+        "nesting, the `leadership`/`exec-staff` cycle",
+        "nested members count; the cycle is reported and flattened once",
+    ),
+    (
+        "`Office Berlin`, `Équipe Paris`",
+        "Confluence groups `office berlin`, `équipe paris`",
+    ),
+    (
+        "`new-hires`, unknown members (`former.employee`, `ghost`, `cn=admin`)",
+        "`new-hires` becomes an empty group; each unknown member is reported and left out",
+    ),
+    (
+        "`docker`, `printer-users`",
+        "excluded from on-the-fly: no Confluence group",
+    ),
+]
+
+
 def render_readme(directory: Directory) -> str:
     users = directory.users
     employees = [u for u in users if u.ou == PEOPLE]
@@ -712,6 +773,7 @@ def render_readme(directory: Directory) -> str:
         groups="\n".join(iter_readme_rows(directory)),
         small_groups="\n".join(iter_small_groups(directory)),
         cases="\n".join(cases),
+        outcomes="\n".join(f"| {case} | {outcome} |" for case, outcome in SYNC_OUTCOMES),
         passwords=", ".join(f"`{u.dn}` (`{u.password}`)" for u in users if u.password),
     )
 
@@ -800,18 +862,7 @@ its lower-cased name, only adding, except `docker` and `printer-users`).
 
 | case | what the sync does |
 | --- | --- |
-| locked accounts (`epark`, `dhughes`, `zscott`, `fmeyer`) | desired, but disabled: an existing Confluence account is disabled; none is created (a plan note, a report line each "not created: disabled in the directory", counted under "not created" so desired = existing + created + not created); a disabled account stays in `engineering` while the directory lists it there (`epark` via team-sre, `dhughes` via team-web) and is never added to a group |
-| a Confluence account with no entry (a leaver, e.g. `ckim` after `make demo` deletes it) | out of scope: disabled, and removed from `engineering` (pruned; the removal counts toward `limits.max_membership_removals`); keeps its other groups, which only gain members |
-| a user who leaves `qa` or the engineering teams (`skim` in `make demo`) | removed from `engineering`; other groups unchanged |
-| `JSmith` and the contractor `jsmith` | both become `jsmith`: both left out, each naming the other; an existing `jsmith` account is held (no change at all) |
-| logins with `\\ , + < > ' "` or a space, `kwalker` (no mail), `jdoe`/`jdoe-adm` (shared mail) | left out with the reason; their existing accounts are held (no change at all) |
-| `zoë`, `rlefevre`, `jgross`, `wxiaoming`, `sobrien`, `pmartin`, `bwayne`, `tnguyen` | synced (`zoë` as is, mail lower-cased, the RDN uid, the cn when there is no displayName) |
-| service accounts (`ou=service`) | never synced (`users.exclude`); `svc-confluence-sync` is also protected |
-| `Confluence-Administrators` | lands on the protected `confluence-administrators`: reported, never applied |
-| nesting, the `leadership`/`exec-staff` cycle | nested members count; the cycle is reported and flattened once |
-| `Office Berlin`, `Équipe Paris` | Confluence groups `office berlin`, `équipe paris` |
-| `new-hires`, unknown members (`former.employee`, `ghost`, `cn=admin`) | `new-hires` becomes an empty group; each unknown member is reported and left out |
-| `docker`, `printer-users` | excluded from on-the-fly: no Confluence group |
+{outcomes}
 """
 
 

@@ -1,6 +1,6 @@
 """Names Confluence or a terminal cannot take: refused in the mapping, escaped wherever they are printed.
 
-A real slapd serves the example directory plus tests/idp/hostile.py's entries; the sync runs
+A real slapd serves the example directory plus tests/sources/ldap/hostile.py's entries; the sync runs
 against the Confluence emulator, and the console commands print what they read.
 """
 
@@ -15,19 +15,19 @@ import pytest
 
 from confluence_provisioning import audit, cli, frames
 from confluence_provisioning.audit import AuditStore, RunIdentity, RunOutcome
-from confluence_provisioning.idp.reading import read_directory
 from confluence_provisioning.mapping import map_rules
 from confluence_provisioning.settings import Settings
+from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox
-from tests.applying.site import OPEN_LIMITS, site_state, sync
-from tests.idp.directories import EXAMPLE, connection_json
-from tests.idp.hostile import LENGTHEN, RAW, RLO, WIDE, ZWSP, hostile_ldif
-from tests.idp.test_check_ldap import run_command
+from tests.apply.site import OPEN_LIMITS, site_state, sync
+from tests.sources.ldap.directories import EXAMPLE, connection_json
+from tests.sources.ldap.hostile import LENGTHEN, RAW, RLO, WIDE, ZWSP, hostile_ldif
+from tests.sources.ldap.test_check_ldap import run_command
 
 RULES = Settings.model_validate(
     {
-        "directory": EXAMPLE.model_dump(exclude_defaults=True),
+        "source": EXAMPLE.model_dump(exclude_defaults=True),
         "groups": {"on_the_fly": {"enabled": True, "rewrites": [LENGTHEN]}},
         "limits": OPEN_LIMITS,
     }
@@ -77,7 +77,7 @@ def test_hostile_names_are_rejects_and_nothing_of_them_reaches_confluence(
     hostile_ldap: OpenLdapSandbox, confluence, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_LDAP_DEFAULT", connection_json(hostile_ldap))
-    wanted = map_rules(read_directory(RULES.directory), RULES)
+    wanted = map_rules(read_directory(RULES.source), RULES)
     found = {
         (kind, reason)
         for kind, reason in zip(wanted.rejects["kind"], wanted.rejects["reason"], strict=True)

@@ -19,7 +19,7 @@ from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.confluence import EmulatorServer
 from sandbox.directories.make_example import EXAMPLE_LDIF
 from tests.dag.conftest import DAG_ID, Site, ldap_connection
-from tests.idp.hostile import RAW, RLO, hostile_ldif
+from tests.sources.ldap.hostile import RAW, RLO, hostile_ldif
 
 Operation = tuple[str, str, str | None]
 
