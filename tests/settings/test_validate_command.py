@@ -75,3 +75,40 @@ def test_a_wrong_file_gets_every_mistake_and_exit_status_1(
 def test_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 1
     assert capsys.readouterr().err == f"{tmp_path / 'nope.yaml'}: cannot be read: No such file or directory\n"
+
+
+def test_ldap_filters_with_broken_syntax_are_mistakes_with_their_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        textwrap.dedent(
+            """\
+            source:
+              kind: ldap
+              user_base_dn: ou=people,dc=example,dc=com
+              user_filter: (&(objectClass=person)(uid=*)
+              group_filter: objectClass=group
+            """
+        ),
+        encoding="utf-8",
+    )
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text('directory:\n  user_filter: "(employeeType=staff)(uid>=a*)"\n', encoding="utf-8")
+    example = "; an LDAP filter looks like (&(objectClass=person)(uid=*))"
+
+    assert main(["validate", str(rules)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{rules}:4: source.user_filter: '(&(objectClass=person)(uid=*)' is not a valid LDAP filter: "
+        f"the '(' at character 1 has no matching ')'{example}",
+        f"{rules}:5: source.group_filter: 'objectClass=group' is not a valid LDAP filter: "
+        f"'(' expected at character 1{example}",
+        f"{rules}: 2 mistakes",
+    ]
+    assert main(["validate", str(legacy)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{legacy}:2: directory.user_filter: '(employeeType=staff)(uid>=a*)' is not a valid LDAP filter: "
+        "text after the end of the filter at character 21 (to combine filters, wrap them in (&...) or (|...))"
+        f"{example}",
+        f"{legacy}: 1 mistake",
+    ]

@@ -9,11 +9,21 @@ form (see ``loading``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from confluence_provisioning.settings.base import Strict
+from confluence_provisioning.sources.ldap.filter_syntax import filter_problem
+
+
+def _is_ldap_filter(text: str) -> str:
+    if problem := filter_problem(text):
+        raise ValueError(problem)
+    return text
+
+
+LdapFilter = Annotated[str, AfterValidator(_is_ldap_filter)]  # RFC 4515 syntax, checked by validate
 
 
 class Flavour(StrEnum):
@@ -49,9 +59,9 @@ class LdapSourceSettings(Strict):
     flavour: Flavour = Field(default=Flavour.openldap, strict=False)
     connection_id: str = "ldap_default"
     user_base_dn: str | None = None
-    user_filter: str | None = None
+    user_filter: LdapFilter | None = None
     group_base_dn: str | None = None
-    group_filter: str | None = None
+    group_filter: LdapFilter | None = None
     id_attribute: str | None = None
     login_attribute: str | None = None
     email_attribute: str | None = None
