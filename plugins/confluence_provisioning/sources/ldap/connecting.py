@@ -132,6 +132,13 @@ def open_connection(options: LdapOptions) -> ldap3.Connection:
     fields = f"check host, port and the use_ssl extra of Airflow connection {options.conn_id!r}"
     try:
         connection.open()
+    except LDAPException as error:
+        close(connection)
+        tls = "ssl" in str(error).lower() or "certificate" in str(error).lower()
+        raise IdpReadError(
+            f"cannot connect to {options.url}: {error}; {_tls_fix(options) if tls else fields}"
+        ) from error
+    try:
         if options.start_tls and not connection.start_tls():
             raise IdpReadError(
                 f"StartTLS with {options.url} was refused: {_result(connection)}; {_tls_fix(options)}"
@@ -143,6 +150,12 @@ def open_connection(options: LdapOptions) -> ldap3.Connection:
             )
     except LDAPException as error:
         close(connection)
+        if isinstance(error, TimeoutError):  # connected, but the server never answered
+            raise IdpReadError(
+                f"no answer from the LDAP server within {options.receive_timeout} s: {options.url} accepted "
+                "the connection but did not answer; check that the server is healthy, or raise the "
+                f"receive_timeout extra of Airflow connection {options.conn_id!r}"
+            ) from error
         tls = "ssl" in str(error).lower() or "certificate" in str(error).lower()
         raise IdpReadError(
             f"cannot connect to {options.url}: {error}; {_tls_fix(options) if tls else fields}"

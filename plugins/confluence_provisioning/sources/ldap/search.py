@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import LDAPException, LDAPResponseTimeoutError
 
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 
@@ -32,7 +32,8 @@ _ADVICE = {
     34: "the base DN {base!r} is not a valid DN; check {base_setting}",
     50: "the bind DN may not read {base!r}; check the login of the Airflow connection and the "
     "server's access rules",
-    87: "the server refused the filter; check {filter_setting}",
+    2: "the server refused the filter {filter!r}; check {filter_setting}",
+    87: "the server refused the filter {filter!r}; check {filter_setting}",
 }
 
 
@@ -88,11 +89,7 @@ def _run(conn: ldap3.Connection, search: Search, **options: Any) -> list[dict[st
     try:
         conn.search(search.base, search.filter, attributes=list(search.attributes), **options)
     except LDAPException as error:
-        server = f"{conn.server.host}:{conn.server.port}"
-        raise IdpReadError(
-            f"LDAP {search.what} under {search.base!r} failed: lost the connection to {server} ({error}); "
-            "check that the server is up, and the receive_timeout extra of the Airflow connection"
-        ) from error
+        raise IdpReadError(_broken(conn, search, error)) from error
     result = conn.result
     response = conn.response or []
     referrals = [uri for item in response if item["type"] == "searchResRef" for uri in item.get("uri") or ()]
@@ -105,12 +102,31 @@ def _run(conn: ldap3.Connection, search: Search, **options: Any) -> list[dict[st
     return [item for item in response if item["type"] == "searchResEntry"]
 
 
+def _broken(conn: ldap3.Connection, search: Search, error: LDAPException) -> str:
+    """Why a search raised instead of answering: silence, or a lost connection.
+
+    (A filter ldap3 would refuse never gets here: ``validate`` checks the filters' syntax.)
+    """
+    server = f"{conn.server.host}:{conn.server.port}"
+    failed = f"LDAP {search.what} under {search.base!r} failed"
+    if isinstance(error, TimeoutError | LDAPResponseTimeoutError):
+        return (
+            f"{failed}: no answer from the LDAP server within {conn.receive_timeout} s ({server}); "
+            "check that the server is healthy, or raise the receive_timeout extra of the Airflow connection"
+        )
+    return (
+        f"{failed}: lost the connection to {server} ({error}); "
+        "check that the server is up, and the receive_timeout extra of the Airflow connection"
+    )
+
+
 def _failure(search: Search, cause: str, code: int, referrals: list[str]) -> str:
     advice = _ADVICE.get(code, "check the server's log")
     advice = advice.format(
         base=search.base,
         base_setting=search.base_setting,
         filter_setting=search.filter_setting,
+        filter=search.filter,
         referrals=", ".join(referrals) or "no address given",
     )
     return f"LDAP {search.what} under {search.base!r} failed: {cause}; {advice}. Nothing was read."
