@@ -6,8 +6,9 @@ against the Confluence emulator, and the console commands print what they read.
 
 from __future__ import annotations
 
+import argparse
+import io
 import re
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 
 from confluence_provisioning import audit, cli, frames
 from confluence_provisioning.audit import AuditStore, RunIdentity, RunOutcome
+from confluence_provisioning.commands import check_ldap
 from confluence_provisioning.mapping import map_rules
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.sources.ldap.reading import read_directory
@@ -23,7 +25,6 @@ from sandbox.openldap import OpenLdapSandbox
 from tests.apply.site import OPEN_LIMITS, site_state, sync
 from tests.sources.ldap.directories import EXAMPLE, connection_json
 from tests.sources.ldap.hostile import LENGTHEN, RAW, RLO, WIDE, ZWSP, hostile_ldif
-from tests.sources.ldap.test_check_ldap import run_command
 
 RULES = Settings.model_validate(
     {
@@ -114,13 +115,15 @@ def test_preview_prints_hostile_values_escaped(
     assert "its Confluence group name 'ops\\nteam' contains control characters (U+000A)" in out
 
 
-def test_check_ldap_prints_hostile_values_escaped(hostile_ldap: OpenLdapSandbox, tmp_path: Path) -> None:
-    result: subprocess.CompletedProcess[str] = run_command(
-        tmp_path, "--user", "eve", ldap_default=connection_json(hostile_ldap)
-    )
-    assert (result.returncode, result.stderr) == (0, "")
-    assert printed_safely(result.stdout)
-    assert "Eve \\x1b[31mRed" in result.stdout
+def test_check_ldap_prints_hostile_values_escaped(
+    hostile_ldap: OpenLdapSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_LDAP_DEFAULT", connection_json(hostile_ldap))
+    out, err = io.StringIO(), io.StringIO()
+    assert check_ldap.run(argparse.Namespace(rules=None, conn_id=None, user="eve"), out, err) == 0
+    assert err.getvalue() == ""
+    assert printed_safely(out.getvalue())
+    assert "Eve \\x1b[31mRed" in out.getvalue()
 
 
 def test_history_prints_hostile_values_escaped(tmp_path: Path, capsys) -> None:
