@@ -2,8 +2,8 @@
 
 from sandbox.confluence.config import EmulatorConfig, ListCaps
 from sandbox.confluence.emulator import Emulator
-from sandbox.confluence.ratelimit import RateLimit
 from sandbox.confluence.server import EmulatorServer
 from sandbox.confluence.state import Directory, User
+from sandbox.emulation.ratelimit import RateLimit
 
 __all__ = ["Directory", "Emulator", "EmulatorConfig", "EmulatorServer", "ListCaps", "RateLimit", "User"]

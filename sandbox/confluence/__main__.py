@@ -11,8 +11,8 @@ import uvicorn
 from sandbox.confluence.app import create_app
 from sandbox.confluence.config import EmulatorConfig, ListCaps
 from sandbox.confluence.emulator import Emulator
-from sandbox.confluence.ratelimit import RateLimit
-from sandbox.confluence.server import uvicorn_config
+from sandbox.emulation.ratelimit import RateLimit
+from sandbox.emulation.server import uvicorn_config
 
 DEFAULT_CAPS = ListCaps()
 

@@ -28,10 +28,11 @@ from sandbox.confluence.views import (
     error_response,
     expands,
     group_json,
-    json_response,
     page_json,
     user_json,
 )
+from sandbox.emulation.admin import control_router
+from sandbox.emulation.jsonio import json_response
 
 NO_CONTENT = 204
 _CONVERTOR = re.compile(r":\w+}")  # "{groupName:path}" is counted as "{groupName}"
@@ -51,6 +52,7 @@ def create_app(emulator: Emulator) -> EmulatorMiddleware:
     )
     api.state.emulator = emulator
     api.include_router(_rest_router())
+    api.include_router(control_router())
     api.include_router(admin.router)
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(HTTPException, _http_error)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.confluence.ratelimit import RateLimit
+from sandbox.emulation.ratelimit import RateLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class EmulatorConfig:
     admin_password: str = "admin"
     seats: int | None = None  # licence seats; None means unlimited
     rate_limit: RateLimit | None = None
-    faults: Any = ()  # a fault SPEC, see sandbox.confluence.faults
+    faults: Any = ()  # a fault SPEC, see sandbox.emulation.faults
     seed: int | None = None  # overrides the seed in `faults`
     show_emails: bool = True  # the site's email visibility: users carry `email` only when on
     tokens: tuple[str, ...] = ()  # personal access tokens of the admin account

@@ -6,12 +6,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sandbox.confluence.config import EmulatorConfig, ListCaps
-from sandbox.confluence.counters import RequestCounters
-from sandbox.confluence.faults import FaultInjector, parse_spec
-from sandbox.confluence.persistence import StateFile
-from sandbox.confluence.ratelimit import RateLimit, RateLimiter
+from sandbox.confluence.errors import ApiError
 from sandbox.confluence.state import Directory
 from sandbox.confluence.tasks import LongTasks
+from sandbox.emulation.controls import Controls
+from sandbox.emulation.persistence import StateFile
 
 
 @dataclass(slots=True)
@@ -24,15 +23,17 @@ class Settings:
     delete_delay_ms: float
 
 
-class Emulator:
+class Emulator(Controls):
     """Everything the HTTP layer serves; tests reach it as `EmulatorServer.emulator`."""
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
+        super().__init__()
         self.config = config or EmulatorConfig()
         self.directory = Directory(self.config.admin_user, self.config.admin_password, self.config.seats)
-        self.counters = RequestCounters()
         self.tasks = LongTasks()
-        self.state_file = StateFile(self.config.state_file) if self.config.state_file else None
+        self.state_file = (
+            StateFile(self.config.state_file, load_errors=(ApiError,)) if self.config.state_file else None
+        )
         if self.state_file is not None:
             self.state_file.load_into(self.directory)
         self._apply_config()
@@ -46,21 +47,16 @@ class Emulator:
         for token in config.tokens:
             self.directory.issue_token(config.admin_user, token)
 
+    @property
+    def store(self) -> Directory:
+        return self.directory
+
     def reset(self) -> None:
         """A fresh site with the start-up options: directory, settings, faults, limits and counters."""
         self.directory.reset()
         self.counters.clear()
         self.tasks.clear()
         self._apply_config()
-
-    def set_faults(self, spec: Any, seed: int | None = None) -> None:
-        """Replace the fault rules (a fault SPEC); the random generator restarts from the seed."""
-        rules, seed = parse_spec(spec, seed)
-        self.faults = FaultInjector(rules, seed)
-
-    def set_rate_limit(self, limit: RateLimit | None) -> None:
-        """Turn rate limiting on with fresh buckets, or off with None."""
-        self.limiter = RateLimiter(limit) if limit is not None else None
 
     def settings_json(self) -> dict[str, Any]:
         settings = self.settings

@@ -1,40 +1,18 @@
-"""Run the emulator in-process: uvicorn in a background thread on a free loopback port."""
+"""Run the Confluence emulator in-process (see `sandbox.emulation.server`)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from dataclasses import fields
-from types import TracebackType
-from typing import Any, Self
-
-import uvicorn
+from typing import Any
 
 from sandbox.confluence.app import create_app
 from sandbox.confluence.config import EmulatorConfig
 from sandbox.confluence.emulator import Emulator
 from sandbox.confluence.state import Directory
-
-START_TIMEOUT = 30.0
-
-
-def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """Fast settings: httptools and uvloop when installed, no access log."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        http="auto",
-        loop="auto",
-        timeout_graceful_shutdown=5,
-    )
+from sandbox.emulation.server import BackgroundServer
 
 
-class EmulatorServer:
+class EmulatorServer(BackgroundServer):
     """A running emulator for tests::
 
         with EmulatorServer(seats=10) as server:
@@ -44,6 +22,8 @@ class EmulatorServer:
     Keyword arguments are the fields of `EmulatorConfig`, or pass `config=`.
     """
 
+    name = "Confluence emulator"
+
     def __init__(
         self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", **options: Any
     ) -> None:
@@ -51,12 +31,13 @@ class EmulatorServer:
         unknown = set(options) - known
         if unknown:
             raise TypeError(f"unknown emulator options: {sorted(unknown)}")
+        super().__init__(host)
         self.config = config or EmulatorConfig(**options)
-        self.host = host
-        self.port = 0
         self.emulator: Emulator | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+
+    def create_app(self) -> Any:
+        self.emulator = Emulator(self.config)
+        return create_app(self.emulator)
 
     @property
     def base_url(self) -> str:
@@ -90,40 +71,3 @@ class EmulatorServer:
     def reset(self) -> None:
         """Back to a fresh site with the start-up options (directory, faults, limits, counters)."""
         self._running().reset()
-
-    def start(self) -> Self:
-        self.emulator = Emulator(self.config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn_config(create_app(self.emulator), self.host, self.port))
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"confluence-emulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the Confluence emulator did not start")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (the state file, if any, is written) and wait for the thread to end."""
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=START_TIMEOUT)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

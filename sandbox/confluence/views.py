@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.confluence.errors import ApiError
 from sandbox.confluence.state import User
+from sandbox.emulation.jsonio import json_response
 
 PROFILE_PICTURE = {
     "path": "/images/icons/profilepics/default.svg",
@@ -26,18 +26,6 @@ PROFILE_PICTURE = {
 # Above this many items CONFSERVER-95396 makes `size` and `next` unreliable.
 BUGGY_PAGING_THRESHOLD = 200
 DEFAULT_PAGE_LIMIT = 200
-
-# The same bytes as json.dumps(ensure_ascii=False, separators=(",", ":")) in UTF-8 (floats aside:
-# 1e+20 is written 1e20), at a fraction of the cost: encoding pages is most of a listing's work.
-_encoder = msgspec.json.Encoder()
-
-
-def encode_json(body: Any) -> bytes:
-    return _encoder.encode(body)
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(encode_json(body), status, media_type="application/json")
 
 
 def error_response(error: ApiError) -> Response:

@@ -1,8 +1,8 @@
-"""Per-user token buckets, as Confluence Data Center's admin-configured rate limiting works.
+"""Per-caller token buckets, as Confluence Data Center's admin-configured rate limiting works.
 
-Each user (anonymous callers share one bucket) starts with `burst` tokens; `fill_rate` tokens are
-added every `interval_seconds`, up to `burst`; every request takes one, and a request that finds
-less than one token is refused with 429.
+Each caller (a user or a token; anonymous callers share one bucket) starts with `burst` tokens;
+`fill_rate` tokens are added every `interval_seconds`, up to `burst`; every request takes one, and
+a request that finds less than one token is refused with 429.
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-HTML_429 = (
-    b"<!DOCTYPE html><html><head><title>Rate limit exceeded</title></head>"
-    b"<body><h1>Rate limit exceeded.</h1><p>Too many requests, try again later.</p></body></html>"
-)
 
 
 @dataclass(frozen=True, slots=True)
