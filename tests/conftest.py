@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.fixtures.ldap",
     "tests.fixtures.confluence",
+    "tests.fixtures.okta",
     "tests.fixtures.postgres",
     "tests.fixtures.airflow",
 ]

@@ -419,23 +419,24 @@ class Directory:
                     setattr(user, attribute, raw[key])
         for raw in state.get("groups", ()):
             if raw.get("type") == "BUILT_IN":
-                self._restore_times(self.everyone, raw)
+                self._restore(self.everyone, raw)
                 continue
             profile = raw.get("profile", {})
             group = self.create_group(
                 profile["name"], raw.get("type", "OKTA_GROUP"), profile.get("description", "")
             )
-            if "id" in raw:
-                del self._groups[group.id]
-                _discard(self._group_ids, group.id)
-                group.id = raw["id"]
-                self._add_group(group)
+            self._restore(group, raw)
             for user_id in raw.get("members", ()):
                 self.add_member(group.id, user_id)
-            self._restore_times(group, raw)
+            group.last_membership_updated = raw.get("lastMembershipUpdated", group.last_membership_updated)
 
-    @staticmethod
-    def _restore_times(group: OktaGroup, raw: dict[str, Any]) -> None:
+    def _restore(self, group: OktaGroup, raw: dict[str, Any]) -> None:
+        """The id and timestamps the state gives."""
+        if "id" in raw:
+            del self._groups[group.id]
+            _discard(self._group_ids, group.id)
+            group.id = raw["id"]
+            self._add_group(group)
         group.created = raw.get("created", group.created)
         group.last_updated = raw.get("lastUpdated", group.last_updated)
         group.last_membership_updated = raw.get("lastMembershipUpdated", group.last_membership_updated)

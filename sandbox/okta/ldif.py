@@ -13,8 +13,8 @@ The mapping (Okta has no DNs, no nested groups and needs an email on every user)
 | a group of any class | an `OKTA_GROUP` named by its RDN value, `description` kept |
 | members, nested groups included | the group's users, flattened (cycles included once) |
 
-A user whose login another user already holds (logins are unique ignoring case: `JSmith` and the
-contractor `jsmith`) is left out with a warning too, the later one in the file. Ids are Okta's own
+A user whose login another user already holds (logins are unique ignoring case) is left out with a
+warning too, the later one in the file. Ids are Okta's own
 (`00u...`, `00g...`), made at load: find users by login, groups by name.
 """
 
