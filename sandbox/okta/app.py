@@ -167,10 +167,15 @@ def _user_view(request: Request) -> Callable[[OktaUser], dict[str, Any]]:
 
 
 def _group_view(request: Request) -> Callable[[OktaGroup], dict[str, Any]]:
+    """Groups as the request asks: `expand=stats` adds `_embedded.stats.usersCount`."""
     base = _base(request)
+    directory = _emulator(request).directory
+    stats = "stats" in request.query_params.get("expand", "").split(",")
 
     def render(group: OktaGroup) -> dict[str, Any]:
         body = group.as_json()
+        if stats:
+            body["_embedded"] = {"stats": {"usersCount": directory.member_count(group.id)}}
         body["_links"] = {
             "logo": [
                 {"name": "medium", "href": f"{base}/img/logos/groups/okta-medium.png", "type": "image/png"},

@@ -373,6 +373,11 @@ class Directory:
             ids = self._user_ids if group is self.everyone else group.members
             return _page(ids, self._users, after, limit, lambda _: True)
 
+    def member_count(self, group_id: str) -> int:
+        with self._lock:
+            group = self._groups[group_id]
+            return len(self._user_ids if group is self.everyone else group.members)
+
     def member_ids(self, group_id_or_name: str) -> list[str]:
         with self._lock:
             group = self.group(group_id_or_name)

@@ -39,6 +39,8 @@ def test_members_page_with_link_headers_and_everyone_holds_every_user(okta: Okta
     assert pages == 3 and [member["id"] for member in members] == ids[:12]
     everyone, _ = walk(http, f"{okta.base_url}/api/v1/groups/{okta.directory.everyone.id}/users")
     assert [member["id"] for member in everyone] == ids
+    stats = http.get(f"{okta.base_url}/api/v1/groups", params={"expand": "stats"}, timeout=10).json()
+    assert [group["_embedded"]["stats"]["usersCount"] for group in stats] == [25, 12]
     missing = http.get(f"{okta.base_url}/api/v1/groups/00gnothere/users", timeout=10)
     assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
 
