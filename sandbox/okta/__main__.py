@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         f"control: http://{args.host}:{args.port}/__emulator/)",
         flush=True,
     )
-    uvicorn.Server(uvicorn_config(create_app(emulator), args.host, args.port)).run()
+    server_config = uvicorn_config(create_app(emulator), args.host, args.port)
+    server_config.date_header = False  # the emulator sends an exact Date (uvicorn's is a second stale)
+    uvicorn.Server(server_config).run()
     return 0
 
 

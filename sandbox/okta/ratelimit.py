@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from sandbox.emulation.ratelimit import Decision
 
@@ -61,7 +62,10 @@ class EndpointRateLimiter:
             if allowed:
                 used += 1
             self._windows[endpoint] = (end, used)
-        return Decision(allowed, headers(limit.limit, limit.limit - used, end))
+        # The answer's Date rides along: uvicorn's own (off in this emulator) is a second stale,
+        # and a client reads the reset, and Okta's clock, from it.
+        date = (b"date", formatdate(now, usegmt=True).encode())
+        return Decision(allowed, [*headers(limit.limit, limit.limit - used, end), date])
 
 
 def headers(limit: int, remaining: int, reset: int) -> list[tuple[bytes, bytes]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+import uvicorn
+
 from sandbox.emulation.server import BackgroundServer
 from sandbox.okta.config import OktaConfig
 from sandbox.okta.directory import Directory
@@ -37,6 +39,11 @@ class OktaServer(BackgroundServer):
         self.emulator = Emulator(self.config)
         return create_app(self.emulator)
 
+    def start(self) -> OktaServer:
+        super().start()
+        _without_uvicorn_date(self._server)
+        return self
+
     @property
     def base_url(self) -> str:
         """The org URL (what a connection's host holds)."""
@@ -65,3 +72,10 @@ class OktaServer(BackgroundServer):
 
     def reset(self) -> None:
         self._running().reset()
+
+
+def _without_uvicorn_date(server: uvicorn.Server | None) -> None:
+    """uvicorn refreshes its Date header once a second; the emulator sends an exact one itself."""
+    if server is not None:
+        server.config.date_header = False
+        server.server_state.default_headers = list(server.config.encoded_headers)

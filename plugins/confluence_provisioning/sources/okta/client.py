@@ -145,6 +145,8 @@ class OktaClient:
             if response.status == 429:
                 self.rate_limit_waits += 1
                 self._wait(target, reset_in if reset_in is not None else self._backoff(1), "rate limit (429)")
+                with self._lock:
+                    self._budgets.pop(bucket, None)  # waited for the reset: a new window
                 continue
             if response.status == 401 and not renewed and self.credentials.refused():
                 renewed = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
@@ -42,8 +42,26 @@ class OktaOptions:
 class OktaHook(BaseHook):
     conn_name_attr = "okta_conn_id"
     default_conn_name = "okta_default"
-    conn_type = "http"
+    conn_type = "okta"
     hook_name = "Okta"
+    connection_form: ClassVar[dict[str, Any]] = {
+        "conn-fields": {
+            "client_id": {
+                "label": "Service app client ID",
+                "description": "OAuth 2.0 service app instead of an API token",
+                "schema": {"type": ["string", "null"]},
+            },
+            "private_key": {
+                "label": "Service app private key (PEM, or a file path)",
+                "schema": {"type": ["string", "null"], "format": "password"},
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "login"],
+            "relabeling": {"host": "Org URL", "password": "API token"},
+            "placeholders": {"host": "https://example.okta.com"},
+        },
+    }
 
     def __init__(self, okta_conn_id: str = default_conn_name) -> None:
         super().__init__()
@@ -76,11 +94,23 @@ class OktaHook(BaseHook):
             policy=ReadPolicy(max_attempts=settings.max_attempts, budget_seconds=settings.budget_seconds),
         )
 
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's "Test connection": authenticate and read one user and one group, as the sync does."""
+        try:
+            settings = OktaSourceSettings()
+            with self.get_client(settings) as client:
+                for path in ("/api/v1/users?limit=1", "/api/v1/groups?limit=1"):
+                    client.get(path)
+        except OktaReadError as error:
+            return False, str(error)
+        return True, f"read users and groups of {self.options().org_url}"
+
 
 def parse_options(
     conn_id: str, host: str | None, schema: str | None, password: str | None, extra: dict[str, Any]
 ) -> OktaOptions:
     where = f"Airflow connection {conn_id!r}"
+    extra = {key: value for key, value in extra.items() if value not in (None, "")}  # empty form fields
     unknown = sorted(set(extra) - EXTRA_KEYS)
     if unknown:
         raise OktaReadError(f"{where}: unknown extra keys {unknown} (known: {sorted(EXTRA_KEYS)})")

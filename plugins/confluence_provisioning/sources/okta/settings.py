@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -21,6 +21,9 @@ class UserStatus(StrEnum):
     DEPROVISIONED = "DEPROVISIONED"
 
 
+# YAML text selects a member (the section is strict otherwise).
+Status = Annotated[UserStatus, Field(strict=False)]
+
 # Not yet activated in Okta: such users are not created (a reject says why).
 NOT_YET_ACTIVE = frozenset({UserStatus.STAGED, UserStatus.PROVISIONED})
 # Never active, whatever the rules say.
@@ -33,7 +36,7 @@ class OktaSourceSettings(Strict):
     connection_id: str = "okta_default"
     # Okta statuses of an active user; any other status (SUSPENDED, DEPROVISIONED, ...) is a
     # disabled one, and STAGED or PROVISIONED users (not yet activated) are not created at all.
-    active_statuses: list[UserStatus] = Field(default_factory=lambda: list(DEFAULT_ACTIVE))
+    active_statuses: list[Status] = Field(default_factory=lambda: list(DEFAULT_ACTIVE))
     app_groups: bool = False  # also read APP_GROUP groups (imported from AD, LDAP, apps)
     everyone_group: bool = False  # read the built-in Everyone group (every user is a member)
     extra_attributes: list[str] = Field(default_factory=list)  # profile attributes as attr.<name>
