@@ -103,6 +103,13 @@ def _record_failure(context: Any) -> None:
             "memberships and deleted groups. Protected users and groups stay untouched, and "
             "emptying a group still needs limits.allow_emptying_groups in the rules file.",
         ),
+        "full_read": Param(
+            False,
+            type="boolean",
+            title="Full read of the source",
+            description="Read every user and group of the identity provider, not only what "
+            "changed since the last run (for sources that read incrementally, such as Okta).",
+        ),
         "only_users": Param(
             [],
             type="array",

@@ -28,6 +28,7 @@ DEFAULT_PARAMS = {
     "dry_run": False,
     "rules_file": "default.yaml",
     "allow_over_limits": False,
+    "full_read": False,
     "only_users": [],
 }
 

@@ -103,13 +103,14 @@ def test_the_trigger_form_has_titled_params(dag: Any) -> None:
     choices = rules_files(REPO / "include" / "mapping_rules")
     schemas = {name: dag.params.get_param(name).schema for name in dag.params}
 
-    assert list(schemas) == ["dry_run", "rules_file", "allow_over_limits", "only_users"]
+    assert list(schemas) == ["dry_run", "rules_file", "allow_over_limits", "full_read", "only_users"]
     assert all(schema["title"] and dag.params.get_param(name).description for name, schema in schemas.items())
     assert schemas["rules_file"]["enum"] == choices and choices[0] == "default.yaml"
     assert dag.params.validate() == {
         "dry_run": False,
         "rules_file": "default.yaml",
         "allow_over_limits": False,
+        "full_read": False,
         "only_users": [],
     }
 

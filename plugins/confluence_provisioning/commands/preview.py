@@ -22,10 +22,10 @@ from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.mapping import MappingResult, map_rules
 from confluence_provisioning.printable import printable_frame, printable_lines
-from confluence_provisioning.settings import RulesError, load_settings
+from confluence_provisioning.settings import LdapSourceSettings, RulesError, load_settings
+from confluence_provisioning.sources import read_source
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.ldif import LdifError, ldif_snapshot
-from confluence_provisioning.sources.ldap.reading import read_directory
 
 WIDTH = 110
 
@@ -49,11 +49,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return 2
     try:
         if args.ldif is not None:
+            if not isinstance(settings.source, LdapSourceSettings):
+                print(
+                    f"preview: --ldif needs an LDAP source; the rules read {settings.source.kind}", file=err
+                )
+                return 2
             source = str(args.ldif)
             snapshot = ldif_snapshot(args.ldif, settings.source)
         else:
-            source = f"LDAP connection {settings.source.connection_id!r}"
-            snapshot = read_directory(settings.source)
+            kind = "LDAP" if isinstance(settings.source, LdapSourceSettings) else settings.source.kind.title()
+            source = f"{kind} connection {settings.source.connection_id!r}"
+            snapshot = read_source(settings.source)
     except (IdpReadError, LdifError, OSError) as error:
         print(f"preview: the directory cannot be read: {printable_lines(str(error))}", file=err)
         return 1

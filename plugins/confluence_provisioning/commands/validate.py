@@ -15,9 +15,11 @@ from typing import TextIO
 from confluence_provisioning.settings import (
     AttributeRule,
     GroupRules,
+    OktaSourceSettings,
     OutOfScopeAction,
     RulesError,
     Settings,
+    SourceSettings,
     UserRules,
     UserScope,
     load_settings,
@@ -50,13 +52,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def summary(settings: Settings) -> list[str]:
     """What the rules do, in a screenful of plain lines."""
-    directory, confluence, limits = settings.source, settings.target, settings.limits
-    extra = ", ".join(directory.extra_attributes) or "none"
+    confluence, limits = settings.target, settings.limits
     return [
-        f"Directory   {directory.flavour.value} via connection {directory.connection_id!r}; "
-        f"users under {directory.user_base_dn or 'the naming context'}, "
-        f"groups under {directory.group_base_dn or 'the naming context'}",
-        f"{MORE}nested groups {'on' if directory.nested_groups else 'off'}; extra attributes: {extra}",
+        *_source(settings.source),
         *_users(settings.users),
         *_groups(settings.groups),
         f"Protected   users: {_names(settings.protected.users)}; groups: {_names(settings.protected.groups)}",
@@ -68,6 +66,24 @@ def summary(settings: Settings) -> list[str]:
         f"Confluence  connection {confluence.connection_id!r}, "
         f"{confluence.max_in_flight} requests in flight, "
         f"new users {_welcome(confluence.new_users.notify_via_email)}",
+    ]
+
+
+def _source(source: SourceSettings) -> list[str]:
+    extra = ", ".join(source.extra_attributes) or "none"
+    if isinstance(source, OktaSourceSettings):
+        groups = "OKTA_GROUP" + (", APP_GROUP" if source.app_groups else "")
+        groups += ", Everyone" if source.everyone_group else ""
+        return [
+            f"Source      Okta via connection {source.connection_id!r}; groups {groups}; "
+            f"{'incremental reads' if source.incremental else 'full reads'}",
+            f"{MORE}active statuses: {', '.join(source.active_statuses)}; extra attributes: {extra}",
+        ]
+    return [
+        f"Directory   {source.flavour.value} via connection {source.connection_id!r}; "
+        f"users under {source.user_base_dn or 'the naming context'}, "
+        f"groups under {source.group_base_dn or 'the naming context'}",
+        f"{MORE}nested groups {'on' if source.nested_groups else 'off'}; extra attributes: {extra}",
     ]
 
 

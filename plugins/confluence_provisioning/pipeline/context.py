@@ -42,6 +42,7 @@ class RunParams:
     dry_run: bool = False
     allow_over_limits: bool = False
     only_users: tuple[str, ...] = ()
+    full_read: bool = False  # read the whole source, even where it could read only the changes
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RunParams:
@@ -50,6 +51,7 @@ class RunParams:
             dry_run=bool(params.get("dry_run", False)),
             allow_over_limits=bool(params.get("allow_over_limits", False)),
             only_users=tuple(name.strip().lower() for name in params.get("only_users") or () if name.strip()),
+            full_read=bool(params.get("full_read", False)),
         )
 
 
@@ -100,6 +102,13 @@ class RunContext:
     def folder(self) -> ObjectStoragePath:
         base = storage.storage_base(self.settings.run.storage_base)
         return storage.run_folder(base, self.dag_id, self.dag_run_id, self.run_after)
+
+    @property
+    def source_state_folder(self) -> str:
+        """Where the source keeps what its next incremental read starts from (kept across runs)."""
+        source = self.settings.source
+        base = storage.storage_base(self.settings.run.storage_base) / storage.folder_name(self.dag_id)
+        return str(base / "source-state" / storage.folder_name(f"{source.kind}-{source.connection_id}"))
 
     def uri(self, name: str) -> str:
         """The URI of a file of the run folder (it may not exist yet)."""

@@ -35,7 +35,7 @@ from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import PLAN, Plan
 from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import RunSettings
-from confluence_provisioning.sources import read_source
+from confluence_provisioning.sources import SourceContext, read_source
 from confluence_provisioning.targets import open_target
 
 log = printable_logger("confluence_provisioning.pipeline")
@@ -60,7 +60,9 @@ def extract_source(run: RunContext) -> dict[str, Any]:
     )
     started = time.monotonic()
     with group(f"{source.kind} reads"):
-        snapshot = read_source(source)
+        snapshot = read_source(
+            source, SourceContext(full_read=run.params.full_read, state_folder=run.source_state_folder)
+        )
     uris = {
         name: storage.write_frame(run.folder, f"source/{name}", getattr(snapshot, name))
         for name in [*DIRECTORY_FRAMES, "rejects"]

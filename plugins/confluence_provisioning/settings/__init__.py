@@ -29,6 +29,7 @@ from confluence_provisioning.settings.sources import (
     DisabledRule,
     Flavour,
     LdapSourceSettings,
+    OktaSourceSettings,
     SourceSettings,
 )
 from confluence_provisioning.settings.targets import (
@@ -50,6 +51,7 @@ __all__ = [
     "ManualMapping",
     "Mistake",
     "NewUserSettings",
+    "OktaSourceSettings",
     "OnTheFlyMapping",
     "OutOfScopeAction",
     "Protected",

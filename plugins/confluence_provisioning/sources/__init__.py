@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from confluence_provisioning.settings import SourceSettings
 
 # kind (as the rules file names it) -> the module with its read_source
-READERS = {"ldap": "confluence_provisioning.sources.ldap.reading"}
+READERS = {
+    "ldap": "confluence_provisioning.sources.ldap.reading",
+    "okta": "confluence_provisioning.sources.okta.reading",
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class SourceContext:
     """What a run tells a source beyond its settings."""
 
     full_read: bool = False  # read everything, even where the kind could read only the changes
+    # where a kind that reads incrementally keeps what the next read starts from (a URI);
+    # None: no such place, so every read is a full one
+    state_folder: str | None = None
 
 
 def read_source(settings: SourceSettings, context: SourceContext | None = None) -> SourceSnapshot:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta import reading
 from confluence_provisioning.sources.okta.auth import ApiToken
 from confluence_provisioning.sources.okta.client import OktaClient, ReadPolicy
-from confluence_provisioning.sources.okta.settings import OktaSourceSettings
 from sandbox.okta import OktaServer
 
 

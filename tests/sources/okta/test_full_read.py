@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta import reading
 from confluence_provisioning.sources.okta.errors import OktaReadError
-from confluence_provisioning.sources.okta.settings import OktaSourceSettings
 from sandbox.okta import OktaServer
 from tests.sources.okta.conftest import client, quick_policy, read, settings
 

@@ -22,10 +22,10 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import mask_secret
 
+from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta.auth import DEFAULT_SCOPES, ApiToken, Credentials, ServiceApp
 from confluence_provisioning.sources.okta.client import OktaClient, ReadPolicy
 from confluence_provisioning.sources.okta.errors import OktaReadError
-from confluence_provisioning.sources.okta.settings import OktaSourceSettings
 
 EXTRA_KEYS = frozenset({"client_id", "private_key", "key_id", "scopes", "verify", "timeout", "max_in_flight"})
 

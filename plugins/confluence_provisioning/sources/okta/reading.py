@@ -33,6 +33,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,10 +43,13 @@ from typing import Any
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.sources.ldap.snapshot import IdpSnapshot
+from confluence_provisioning.frames import SourceSnapshot
+from confluence_provisioning.settings.sources import NOT_YET_ACTIVE, OktaSourceSettings, UserStatus
+from confluence_provisioning.sources import SourceContext
 from confluence_provisioning.sources.okta.client import OktaClient
 from confluence_provisioning.sources.okta.errors import OktaReadError
-from confluence_provisioning.sources.okta.settings import NOT_YET_ACTIVE, OktaSourceSettings, UserStatus
+
+log = logging.getLogger(__name__)
 
 USERS_PATH = "/api/v1/users"
 GROUPS_PATH = "/api/v1/groups"
@@ -97,6 +101,33 @@ def fingerprint(settings: OktaSourceSettings) -> str:
         "extra_attributes": sorted(settings.extra_attributes),
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def read_source(settings: OktaSourceSettings, context: SourceContext) -> SourceSnapshot:
+    """The source contract (`sources.read_source`): incremental from the saved state when there is one."""
+    from confluence_provisioning.sources.okta.hook import OktaHook  # Airflow, only where it is needed
+    from confluence_provisioning.sources.okta.state import load_state, save_state
+
+    folder = context.state_folder
+    previous = None
+    if settings.incremental and folder is not None and not context.full_read:
+        previous = load_state(folder)
+    with OktaHook(settings.connection_id).get_client(settings) as client:
+        if previous is None:
+            state, report = read_full(client, settings)
+        else:
+            state, report = read_incremental(client, settings, previous)
+    if folder is not None:
+        save_state(folder, state)
+    log.info(
+        "Okta %s read: %d requests (%d waits for the rate limit), %d users read, %d groups' members read",
+        report.kind,
+        report.requests,
+        report.rate_limit_waits,
+        report.changed_users,
+        report.groups_reread,
+    )
+    return snapshot(state, settings)
 
 
 # -- full and incremental reads --------------------------------------------------------------
@@ -262,7 +293,7 @@ def _check_enough(state: OktaState, settings: OktaSourceSettings) -> None:
 # -- frames ----------------------------------------------------------------------------------
 
 
-def snapshot(state: OktaState, settings: OktaSourceSettings) -> IdpSnapshot:
+def snapshot(state: OktaState, settings: OktaSourceSettings) -> SourceSnapshot:
     """The IdP frames of `state` as the rules read them (pure)."""
     users = state.users
     not_yet = users["status"].isin([status.value for status in NOT_YET_ACTIVE])
@@ -309,7 +340,7 @@ def snapshot(state: OktaState, settings: OktaSourceSettings) -> IdpSnapshot:
             + ": not yet activated in Okta, so not created",
         }
     )
-    return IdpSnapshot(
+    return SourceSnapshot(
         _sorted(users_frame, "id"),
         _sorted(groups_frame, "id"),
         _sorted(frames.conform(all_memberships, frames.MEMBERSHIPS), ["group_id", "user_id"]),
