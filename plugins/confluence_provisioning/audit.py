@@ -107,6 +107,18 @@ managed_groups = sa.Table(
     sa.Column("run_id", sa.Integer),
 )
 
+# What an incremental source read last saw, one row per source (sources/incremental.py): its
+# cursor (delta links, timestamps) and the URIs of the snapshot tables the changes apply to.
+source_states = sa.Table(
+    "provisioning_source_states",
+    metadata,
+    sa.Column("source_key", sa.String(250), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("cursor", sa.JSON, nullable=False),
+    sa.Column("tables", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # the apply result rows as the history keeps them
 OPERATIONS: dict[str, str] = {
     "operation": frames.STRING,
@@ -416,6 +428,30 @@ class AuditStore:
     def managed_groups(self) -> frozenset[str]:
         with self.engine.connect() as conn:
             return frozenset(conn.execute(sa.select(managed_groups.c.name)).scalars())
+
+    def source_state(self, source_key: str) -> dict[str, Any] | None:
+        """The saved state of a source (``fingerprint``, ``cursor``, ``tables``, ``updated_at``), or None."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(source_states).where(source_states.c.source_key == source_key))
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    def save_source_state(
+        self, source_key: str, fingerprint: str, cursor: Mapping[str, Any], tables: Mapping[str, str]
+    ) -> None:
+        """Replace a source's saved state in one transaction (the snapshot files are written first)."""
+        values = {
+            "fingerprint": fingerprint,
+            "cursor": dict(cursor),
+            "tables": dict(tables),
+            "updated_at": _now(),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(source_states.delete().where(source_states.c.source_key == source_key))
+            conn.execute(source_states.insert().values(source_key=source_key, **values))
 
     def _frame(self, query: sa.Select, schema: Mapping[str, str]) -> pd.DataFrame:
         with self.engine.connect() as conn:

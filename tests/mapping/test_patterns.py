@@ -122,7 +122,7 @@ def test_a_pathological_pattern_in_the_rules_does_not_hang_the_mapping() -> None
     started = time.monotonic()
     result = mapped(
         idp,
-        source={"kind": "ldap", "extra_attributes": ["title"]},
+        source={"extra_attributes": ["title"]},
         users={"exclude": {"attributes": {"title": PATHOLOGICAL}}},
         groups={
             "on_the_fly": {

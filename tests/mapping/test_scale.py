@@ -61,7 +61,7 @@ def large_directory() -> Idp:
 def test_a_hundred_thousand_users_and_a_million_memberships_map_in_seconds() -> None:
     idp = large_directory()
     settings = rules(
-        source={"kind": "ldap", "extra_attributes": ["departmentNumber"]},
+        source={"extra_attributes": ["departmentNumber"]},
         users={
             "include": {"dn_subtrees": [f"ou=people,{BASE}"], "attributes": {"departmentNumber": "^d1"}},
             "exclude": {"groups": ["team-1"]},

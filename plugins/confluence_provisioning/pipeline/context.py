@@ -103,13 +103,6 @@ class RunContext:
         base = storage.storage_base(self.settings.run.storage_base)
         return storage.run_folder(base, self.dag_id, self.dag_run_id, self.run_after)
 
-    @property
-    def source_state_folder(self) -> str:
-        """Where the source keeps what its next incremental read starts from (kept across runs)."""
-        source = self.settings.source
-        base = storage.storage_base(self.settings.run.storage_base) / storage.folder_name(self.dag_id)
-        return str(base / "source-state" / storage.folder_name(f"{source.kind}-{source.connection_id}"))
-
     def uri(self, name: str) -> str:
         """The URI of a file of the run folder (it may not exist yet)."""
         return str(self.folder / name)

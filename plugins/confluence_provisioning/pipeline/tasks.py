@@ -36,6 +36,7 @@ from confluence_provisioning.plan.operations import PLAN, Plan
 from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import RunSettings
 from confluence_provisioning.sources import SourceContext, read_source
+from confluence_provisioning.sources.incremental import SourceStates
 from confluence_provisioning.targets import open_target
 
 log = printable_logger("confluence_provisioning.pipeline")
@@ -59,10 +60,9 @@ def extract_source(run: RunContext) -> dict[str, Any]:
         run.params.rules_file,
     )
     started = time.monotonic()
-    with group(f"{source.kind} reads"):
-        snapshot = read_source(
-            source, SourceContext(full_read=run.params.full_read, state_folder=run.source_state_folder)
-        )
+    with run.audit_store() as audit, group(f"{source.kind} reads"):
+        states = SourceStates(audit, storage.storage_base(run.settings.run.storage_base))
+        snapshot = read_source(source, SourceContext(full_read=run.params.full_read, states=states))
     uris = {
         name: storage.write_frame(run.folder, f"source/{name}", getattr(snapshot, name))
         for name in [*DIRECTORY_FRAMES, "rejects"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from confluence_provisioning.settings.base import Strict
 from confluence_provisioning.sources.ldap.filter_syntax import filter_problem
@@ -133,5 +133,15 @@ class OktaSourceSettings(Strict):
         return statuses
 
 
+def _source_kind(value: object) -> str:
+    """The kind of a source section; LDAP when it names none (the legacy ``directory:`` form)."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "ldap"))
+    return str(getattr(value, "kind", "ldap"))
+
+
 # the kinds a rules file can name; a new source kind adds its model here
-SourceSettings = Annotated[LdapSourceSettings | OktaSourceSettings, Field(discriminator="kind")]
+SourceSettings = Annotated[
+    Annotated[LdapSourceSettings, Tag("ldap")] | Annotated[OktaSourceSettings, Tag("okta")],
+    Discriminator(_source_kind),
+]

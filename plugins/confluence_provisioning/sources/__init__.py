@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from confluence_provisioning.frames import SourceSnapshot
     from confluence_provisioning.settings import SourceSettings
+    from confluence_provisioning.sources.incremental import SourceStates
 
 # kind (as the rules file names it) -> the module with its read_source
 READERS = {
@@ -30,9 +31,7 @@ class SourceContext:
     """What a run tells a source beyond its settings."""
 
     full_read: bool = False  # read everything, even where the kind could read only the changes
-    # where a kind that reads incrementally keeps what the next read starts from (a URI);
-    # None: no such place, so every read is a full one
-    state_folder: str | None = None
+    states: SourceStates | None = None  # where incremental kinds keep their last state; None: read in full
 
 
 def read_source(settings: SourceSettings, context: SourceContext | None = None) -> SourceSnapshot:

@@ -74,11 +74,3 @@ def test_an_incremental_read_with_nothing_changed_is_a_few_requests(okta_example
     }
     assert (report.changed_users, report.groups_reread) == (0, 0)
     _assert_same(again, state, rules)
-
-
-def test_other_settings_make_the_next_read_a_full_one(okta_example: OktaServer) -> None:
-    state = read(okta_example, settings())
-    wider = settings(app_groups=True)
-    with client(okta_example) as okta:
-        _, report = reading.read_incremental(okta, wider, state)
-    assert report.kind == "full"

@@ -1,4 +1,5 @@
-"""The source contract through the Airflow connection: state kept between reads, full reads on demand."""
+"""The source contract through the Airflow connection: the state kept between reads
+(sources.incremental), full reads on demand and when the settings change."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from airflow.sdk import ObjectStoragePath
 
+from confluence_provisioning.audit import AuditStore
 from confluence_provisioning.sources import SourceContext, read_source
+from confluence_provisioning.sources.incremental import SourceStates
 from sandbox.okta import OktaServer
 from tests.sources.okta.conftest import settings
 
@@ -20,27 +24,32 @@ def test_reads_keep_their_state_and_a_full_read_can_be_asked_for(
     connection = {"conn_type": "okta", "host": okta_example.base_url, "password": okta_example.token}
     monkeypatch.setenv("AIRFLOW_CONN_OKTA_DEFAULT", json.dumps(connection))
     rules = settings()
-    folder = f"file://{tmp_path / 'state'}"
     counters = okta_example.emulator.counters
-    time.sleep(1.05)
+    time.sleep(1.05)  # the org was loaded this second
 
-    first = read_source(rules, SourceContext(state_folder=folder))
-    full_requests = counters.as_json()["total"]
-    okta_example.directory.set_status("afischer@example.com", "DEPROVISIONED")
-    counters.clear()
-    second = read_source(rules, SourceContext(state_folder=folder))
-    assert counters.as_json()["total"] == 2  # one page of changed users, one of groups
-    assert second.users.set_index("login").loc["afischer@example.com", "active"] == False  # noqa: E712
-    assert len(second.users) == len(first.users)
+    with AuditStore(f"sqlite:///{tmp_path}/audit.db") as audit:
+        states = SourceStates(audit, ObjectStoragePath(f"file://{tmp_path}/runs"))
+        first = read_source(rules, SourceContext(states=states))
+        full_requests = counters.as_json()["total"]
+        okta_example.directory.set_status("afischer@example.com", "DEPROVISIONED")
+        counters.clear()
+
+        second = read_source(rules, SourceContext(states=states))
+        assert counters.as_json()["total"] == 2  # one page of changed users, one of groups
+        assert not second.users.set_index("login").loc["afischer@example.com", "active"]
+        assert len(second.users) == len(first.users)
+        assert audit.source_state("okta:okta_default")["cursor"]["lastUpdated"].endswith("Z")
+
+        counters.clear()
+        third = read_source(rules, SourceContext(full_read=True, states=states))
+        assert counters.as_json()["total"] == full_requests
+        for name in ("users", "groups", "memberships", "rejects"):
+            pd.testing.assert_frame_equal(getattr(third, name), getattr(second, name))
+
+        counters.clear()
+        read_source(settings(app_groups=True), SourceContext(states=states))  # other settings: in full
+        assert counters.as_json()["total"] == full_requests
 
     counters.clear()
-    third = read_source(rules, SourceContext(full_read=True, state_folder=folder))
-    assert counters.as_json()["total"] == full_requests
-    for name in ("users", "groups", "memberships", "rejects"):
-        pd.testing.assert_frame_equal(getattr(third, name), getattr(second, name))
-    saved = sorted(path.name for path in (tmp_path / "state").iterdir())
-    assert len(saved) == 2 and saved[-1] == "current.json"  # one read's frames, and the pointer to them
-
-    counters.clear()
-    read_source(rules, SourceContext())  # no place for state: a full read
+    read_source(rules, SourceContext())  # nowhere to keep a state: in full
     assert counters.as_json()["total"] == full_requests

@@ -24,15 +24,15 @@ through Everyone: its `usersCount` is every user's, so when it differs from the 
 Everyone's member ids are read and users no longer in it are dropped. Groups gone from the list
 are dropped with their memberships.
 
-Any failed request, a page that is not a list, or fewer users than `source.min_users` raises
-`OktaReadError`: a partial read is never used.
+The state is kept between runs by `sources.incremental` (tables under the storage base, the
+cursor in the audit store); it decides when a read is full (the first, a `full_read` run, other
+settings). Any failed request, a page that is not a list, or fewer users than `source.min_users`
+raises `OktaReadError`: a partial read is never used, and nothing is saved.
 """
 
 from __future__ import annotations
 
 import email.utils
-import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +46,7 @@ from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.settings.sources import NOT_YET_ACTIVE, OktaSourceSettings, UserStatus
 from confluence_provisioning.sources import SourceContext
+from confluence_provisioning.sources.incremental import SourceState, fingerprint, read_state
 from confluence_provisioning.sources.okta.client import OktaClient
 from confluence_provisioning.sources.okta.errors import OktaReadError
 
@@ -81,7 +82,21 @@ class OktaState:
     groups: pd.DataFrame  # OKTA_GROUPS: every group of the org
     memberships: pd.DataFrame  # OKTA_MEMBERSHIPS of the groups `settings` reads
     cursor: str  # the org's time when the read began (ISO 8601, UTC)
-    fingerprint: str  # of the settings that decide what is read; another one needs a full read
+
+    def saved(self) -> SourceState:
+        tables = {"users": self.users, "groups": self.groups, "memberships": self.memberships}
+        return SourceState(tables, {"lastUpdated": self.cursor})
+
+    @classmethod
+    def from_saved(cls, saved: SourceState) -> OktaState:
+        users = saved.tables["users"]
+        extra = {column: frames.STRING for column in users.columns if column not in OKTA_USERS}
+        return cls(
+            users.astype({**OKTA_USERS, **extra}),
+            saved.tables["groups"].astype(OKTA_GROUPS),
+            saved.tables["memberships"].astype(OKTA_MEMBERSHIPS),
+            str(saved.cursor["lastUpdated"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,41 +108,54 @@ class ReadReport:
     groups_reread: int
 
 
-def fingerprint(settings: OktaSourceSettings) -> str:
-    """What a state depends on: the groups read and the attributes kept."""
-    basis = {
-        "app_groups": settings.app_groups,
-        "everyone_group": settings.everyone_group,
-        "extra_attributes": sorted(settings.extra_attributes),
-    }
-    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
+def state_key(settings: OktaSourceSettings) -> str:
+    return f"okta:{settings.connection_id}"
+
+
+def state_fingerprint(settings: OktaSourceSettings) -> str:
+    """What a saved state depends on: the groups read and the attributes kept."""
+    return fingerprint(
+        app_groups=settings.app_groups,
+        everyone_group=settings.everyone_group,
+        extra_attributes=sorted(settings.extra_attributes),
+    )
 
 
 def read_source(settings: OktaSourceSettings, context: SourceContext) -> SourceSnapshot:
-    """The source contract (`sources.read_source`): incremental from the saved state when there is one."""
+    """The source contract (`sources.read_source`): only the changes when a state is saved."""
     from confluence_provisioning.sources.okta.hook import OktaHook  # Airflow, only where it is needed
-    from confluence_provisioning.sources.okta.state import load_state, save_state
 
-    folder = context.state_folder
-    previous = None
-    if settings.incremental and folder is not None and not context.full_read:
-        previous = load_state(folder)
+    reports: list[ReadReport] = []
+
+    def read_all(client: OktaClient) -> SourceState:
+        state, report = read_full(client, settings)
+        reports.append(report)
+        return state.saved()
+
+    def read_changes(client: OktaClient, saved: SourceState) -> SourceState:
+        state, report = read_incremental(client, settings, OktaState.from_saved(saved))
+        reports.append(report)
+        return state.saved()
+
     with OktaHook(settings.connection_id).get_client(settings) as client:
-        if previous is None:
-            state, report = read_full(client, settings)
-        else:
-            state, report = read_incremental(client, settings, previous)
-    if folder is not None:
-        save_state(folder, state)
+        saved, how = read_state(
+            context.states if settings.incremental else None,
+            state_key(settings),
+            state_fingerprint(settings),
+            full_read=context.full_read,
+            read_all=lambda: read_all(client),
+            read_changes=lambda previous: read_changes(client, previous),
+        )
+    report = reports[-1]
     log.info(
-        "Okta %s read: %d requests (%d waits for the rate limit), %d users read, %d groups' members read",
-        report.kind,
+        "Okta read, %s: %d requests (%d waits for the rate limit), %d users read, %d groups' members read",
+        how,
         report.requests,
         report.rate_limit_waits,
         report.changed_users,
         report.groups_reread,
     )
-    return snapshot(state, settings)
+    return snapshot(OktaState.from_saved(saved), settings)
 
 
 # -- full and incremental reads --------------------------------------------------------------
@@ -140,7 +168,7 @@ def read_full(client: OktaClient, settings: OktaSourceSettings) -> tuple[OktaSta
     groups = _read_groups(client, settings)
     reread = list(_read_group_ids(groups, settings))
     memberships = _read_members(client, settings, reread)
-    state = OktaState(users, groups, memberships, cursor, fingerprint(settings))
+    state = OktaState(users, groups, memberships, cursor)
     _check_enough(state, settings)
     return state, ReadReport("full", client.requests, client.rate_limit_waits, len(users), len(reread))
 
@@ -148,9 +176,7 @@ def read_full(client: OktaClient, settings: OktaSourceSettings) -> tuple[OktaSta
 def read_incremental(
     client: OktaClient, settings: OktaSourceSettings, previous: OktaState
 ) -> tuple[OktaState, ReadReport]:
-    """What changed since `previous` merged into it; a full read when `previous` was read otherwise."""
-    if previous.fingerprint != fingerprint(settings):
-        return read_full(client, settings)
+    """What changed since `previous`, merged into it (`previous` was read with the same settings)."""
     since = _format(_parse(previous.cursor) - timedelta(seconds=settings.incremental_overlap_seconds))
     changed, cursor = _read_users(
         client, settings, {"filter": f'lastUpdated ge "{since}"', "limit": settings.page_size}
@@ -171,7 +197,7 @@ def read_incremental(
         & previous.memberships["user_id"].isin(set(users["id"]))
     ]
     memberships = pd.concat([kept, _read_members(client, settings, reread)], ignore_index=True)
-    state = OktaState(users, groups, _conform(memberships, OKTA_MEMBERSHIPS), cursor, previous.fingerprint)
+    state = OktaState(users, groups, _conform(memberships, OKTA_MEMBERSHIPS), cursor)
     _check_enough(state, settings)
     return state, ReadReport(
         "incremental", client.requests, client.rate_limit_waits, len(changed), len(reread)
