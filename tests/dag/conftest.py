@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,18 +63,23 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def sync_dag(airflow_db: Path, rules_dir: Path) -> Iterator[Any]:
-    """The DAG as parsed with the test rules folder (the Variable is read when the file is parsed)."""
+def parse_dag(rules_dir: Path) -> Any:
+    """The DAG as parsed with this rules folder (the Variable is read when the file is parsed)."""
     from airflow.dag_processing.dagbag import DagBag
 
     os.environ[RULES_DIR_VARIABLE] = str(rules_dir)
     try:
         bag = DagBag(dag_folder=REPO / "dags")
         assert bag.import_errors == {}
-        yield bag.dags[DAG_ID]
+        return bag.dags[DAG_ID]
     finally:
         del os.environ[RULES_DIR_VARIABLE]
+
+
+@pytest.fixture(scope="session")
+def sync_dag(airflow_db: Path, rules_dir: Path) -> Any:
+    """The DAG as parsed with the test rules folder."""
+    return parse_dag(rules_dir)
 
 
 @dataclass

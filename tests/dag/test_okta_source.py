@@ -9,10 +9,8 @@ at the source: tests/sources/okta/test_read_source.py).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from confluence_provisioning.sources.okta.auth import ApiToken
 from confluence_provisioning.sources.okta.client import OktaClient
 from sandbox.confluence import EmulatorServer
 from sandbox.okta import OktaServer
-from tests.dag.conftest import DAG_ID, DEFAULT_PARAMS, RULES_DIR_VARIABLE, confluence_connection
+from tests.dag.conftest import DAG_ID, DEFAULT_PARAMS, confluence_connection, parse_dag
 from tests.dag.test_dag_runs import confluence_state, operation_set, operations
 from tests.fixtures.airflow import REPO
 from tests.fixtures.okta import EXAMPLE_LDIF
@@ -49,16 +47,8 @@ def okta_rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def okta_dag(airflow_db: Path, okta_rules_dir: Path) -> Iterator[Any]:
-    from airflow.dag_processing.dagbag import DagBag
-
-    os.environ[RULES_DIR_VARIABLE] = str(okta_rules_dir)
-    try:
-        bag = DagBag(dag_folder=REPO / "dags")
-        assert bag.import_errors == {}
-        yield bag.dags[DAG_ID]
-    finally:
-        del os.environ[RULES_DIR_VARIABLE]
+def okta_dag(airflow_db: Path, okta_rules_dir: Path) -> Any:
+    return parse_dag(okta_rules_dir)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta import reading
 from confluence_provisioning.sources.okta.auth import ApiToken
-from confluence_provisioning.sources.okta.client import OktaClient, ReadPolicy
+from confluence_provisioning.sources.okta.client import OktaClient
+from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
 from sandbox.okta import OktaServer
 
 
@@ -24,5 +25,5 @@ def read(server: OktaServer, rules: OktaSourceSettings, **options: Any) -> readi
         return reading.read_full(okta, rules)[0]
 
 
-def quick_policy() -> ReadPolicy:
-    return ReadPolicy(max_attempts=3, budget_seconds=30, base_delay=0.01, max_delay=0.05)
+def quick_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=3, budget_seconds=30, base_delay=0.01, max_delay=0.05)

@@ -12,7 +12,7 @@
   route returns, raises `OktaReadError` with the request, status, error code and summary.
 
 HTTP goes through the Data Center target's `Transport` (keep-alive `http.client` connections,
-at most `max_in_flight` requests at once).
+at most `max_in_flight` requests at once), backoff follows its `RetryPolicy`.
 """
 
 from __future__ import annotations
@@ -31,19 +31,12 @@ import msgspec
 
 from confluence_provisioning.sources.okta.auth import Credentials
 from confluence_provisioning.sources.okta.errors import OktaReadError
+from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
 from confluence_provisioning.targets.confluence_dc.transport import ConnectionFailed, Response, Transport
 
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^",;]+)"?')
 _MEMBERS = re.compile(r"^/api/v1/groups/[^/]+/users")
 _decode_list = msgspec.json.Decoder(list[dict[str, Any]])
-
-
-@dataclass(frozen=True, slots=True)
-class ReadPolicy:
-    max_attempts: int = 6
-    budget_seconds: float = 600.0
-    base_delay: float = 0.5
-    max_delay: float = 30.0
 
 
 @dataclass(slots=True)
@@ -61,12 +54,12 @@ class OktaClient:
         verify: bool | str = True,
         timeout: tuple[float, float] = (10.0, 60.0),
         max_in_flight: int = 4,
-        policy: ReadPolicy | None = None,
+        policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.org_url = org_url
         self.credentials = credentials
-        self.policy = policy or ReadPolicy()
+        self.policy = policy or RetryPolicy()
         self.max_in_flight = max_in_flight
         # One dict the transport sends with every request; only Authorization changes (a renewed token).
         self._headers = {"Accept": "application/json", "Authorization": ""}
@@ -163,8 +156,7 @@ class OktaClient:
         self._wait(target, self._backoff(failures), what)
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.policy.max_delay, self.policy.base_delay * 2 ** min(failures - 1, 20))
-        return ceiling * random.random()
+        return self.policy.backoff_ceiling(failures) * random.random()
 
     def _wait(self, target: str, seconds: float, why: str) -> None:
         with self._lock:

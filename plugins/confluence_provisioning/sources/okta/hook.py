@@ -24,8 +24,9 @@ from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta.auth import DEFAULT_SCOPES, ApiToken, Credentials, ServiceApp
-from confluence_provisioning.sources.okta.client import OktaClient, ReadPolicy
+from confluence_provisioning.sources.okta.client import OktaClient
 from confluence_provisioning.sources.okta.errors import OktaReadError
+from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
 
 EXTRA_KEYS = frozenset({"client_id", "private_key", "key_id", "scopes", "verify", "timeout", "max_in_flight"})
 
@@ -91,7 +92,7 @@ class OktaHook(BaseHook):
             verify=options.verify,
             timeout=options.timeout,
             max_in_flight=min(ceiling, settings.max_in_flight),
-            policy=ReadPolicy(max_attempts=settings.max_attempts, budget_seconds=settings.budget_seconds),
+            policy=RetryPolicy(max_attempts=settings.max_attempts, budget_seconds=settings.budget_seconds),
         )
 
     def test_connection(self) -> tuple[bool, str]:
