@@ -126,15 +126,25 @@ def bare_walk(url: str, settings: OktaSourceSettings) -> int:
     sent = [0]
     lock = threading.Lock()
 
+    def get(target: str) -> http.client.HTTPResponse:
+        """One GET on this thread's keep-alive connection (a new one when the server closed it idle)."""
+        for _ in range(2):
+            connection = getattr(local, "connection", None)
+            if connection is None:
+                connection = local.connection = http.client.HTTPConnection(where.hostname, where.port)
+            try:
+                connection.request("GET", target, headers=headers)
+                return connection.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionError):
+                connection.close()
+                local.connection = None
+        raise RuntimeError(f"GET {target}: the emulator keeps closing the connection")
+
     def pages(target: str) -> list[list[dict[str, Any]]]:
-        connection = getattr(local, "connection", None)
-        if connection is None:
-            connection = local.connection = http.client.HTTPConnection(where.hostname, where.port)
         found = []
         next_target: str | None = target
         while next_target:
-            connection.request("GET", next_target, headers=headers)
-            response = connection.getresponse()
+            response = get(next_target)
             found.append(msgspec.json.decode(response.read()))
             with lock:
                 sent[0] += 1
