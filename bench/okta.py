@@ -6,7 +6,8 @@ generated org of `--users` users (1% SUSPENDED, 1% DEPROVISIONED), `--groups` OK
 
 - floor: a bare paged walk of the same routes the full read asks (users with the all-statuses
   filter, 200 a page; groups; each group's members, 1000 a page, 4 groups at a time), with
-  keep-alive `http.client` connections and the bodies decoded by msgspec, nothing else;
+  keep-alive `http.client` connections and the bodies decoded by msgspec (member pages to their
+  ids only, as the reader does), nothing else;
 - full: `reading.read_full` and the frames (`reading.snapshot`);
 - churn: `--churn` of the users changed through the emulator's control routes (a third
   deactivated, a third renamed, a third moved between groups), 0.1% new hires, 0.05% deleted;
@@ -43,6 +44,14 @@ from confluence_provisioning.sources.okta.auth import ApiToken
 from confluence_provisioning.sources.okta.client import OktaClient
 
 TOKEN = "bench-token"
+
+
+class _Id(msgspec.Struct):
+    id: str
+
+
+_ANY = msgspec.json.Decoder()
+_IDS = msgspec.json.Decoder(list[_Id])  # member pages: ids only, as the reader decodes them
 _LINK_NEXT = '>; rel="next"'
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase  # in ASCII order, as Okta-like ids
 
@@ -140,12 +149,12 @@ def bare_walk(url: str, settings: OktaSourceSettings) -> int:
                 local.connection = None
         raise RuntimeError(f"GET {target}: the emulator keeps closing the connection")
 
-    def pages(target: str) -> list[list[dict[str, Any]]]:
+    def pages(target: str, decoder: msgspec.json.Decoder = _ANY) -> list[list[Any]]:
         found = []
         next_target: str | None = target
         while next_target:
             response = get(next_target)
-            found.append(msgspec.json.decode(response.read()))
+            found.append(decoder.decode(response.read()))
             with lock:
                 sent[0] += 1
             links = response.headers.get_all("Link") or []
@@ -160,12 +169,9 @@ def bare_walk(url: str, settings: OktaSourceSettings) -> int:
     pages(f"/api/v1/users?{urlencode(users)}")
     group_pages = pages(f"/api/v1/groups?{urlencode({'limit': settings.group_page_size, 'expand': 'stats'})}")
     group_ids = [group["id"] for page in group_pages for group in page if group["type"] == "OKTA_GROUP"]
+    limit = settings.member_page_size
     with ThreadPoolExecutor(settings.max_in_flight) as pool:
-        list(
-            pool.map(
-                lambda gid: pages(f"/api/v1/groups/{gid}/users?limit={settings.member_page_size}"), group_ids
-            )
-        )
+        list(pool.map(lambda gid: pages(f"/api/v1/groups/{gid}/users?limit={limit}", _IDS), group_ids))
     return sent[0]
 
 

@@ -84,16 +84,21 @@ class OktaClient:
 
     # -- paging ------------------------------------------------------------------------------
 
-    def walk(self, path: str, params: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], Response]]:
-        """Every page of a list, as (items, response), following `rel="next"` to the end."""
+    def walk(
+        self, path: str, params: dict[str, Any], decoder: msgspec.json.Decoder = _decode_list
+    ) -> Iterator[tuple[list[Any], Response]]:
+        """Every page of a list, as (items, response), following `rel="next"` to the end.
+
+        `decoder` decodes a page (default: a list of dicts); it fails on anything but a list.
+        """
         target: str | None = f"{path}?{urlencode(params)}" if params else path
         seen: set[str] = set()
         while target is not None:
             seen.add(target)
             response = self.get(target)
             try:
-                items = _decode_list.decode(response.body)
-            except msgspec.DecodeError:
+                items = decoder.decode(response.body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
                 raise OktaReadError(f"GET {target}: the answer is not a JSON array of objects") from None
             yield items, response
             target = self._next(response, target)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pandas as pd
 
 from confluence_provisioning import frames
@@ -56,6 +57,15 @@ USERS_PATH = "/api/v1/users"
 GROUPS_PATH = "/api/v1/groups"
 # Every status, so the list includes DEPROVISIONED users (a filter does, a plain list does not).
 ALL_STATUSES_FILTER = " or ".join(f'status eq "{status.value}"' for status in UserStatus)
+
+
+class _Member(msgspec.Struct):
+    """Of a member (a whole user object), only the id is needed: the rest is skipped undecoded."""
+
+    id: str
+
+
+_decode_members = msgspec.json.Decoder(list[_Member])
 
 OKTA_USERS: dict[str, str] = {
     "id": frames.STRING,
@@ -272,11 +282,8 @@ def _read_group_ids(groups: pd.DataFrame, settings: OktaSourceSettings) -> Itera
 def _read_members(client: OktaClient, settings: OktaSourceSettings, group_ids: list[str]) -> pd.DataFrame:
     def members(group_id: str) -> list[str]:
         params = {"limit": settings.member_page_size}
-        return [
-            item["id"]
-            for items, _ in client.walk(f"{GROUPS_PATH}/{group_id}/users", params)
-            for item in items
-        ]
+        pages = client.walk(f"{GROUPS_PATH}/{group_id}/users", params, _decode_members)
+        return [item.id for items, _ in pages for item in items]
 
     with ThreadPoolExecutor(max_workers=client.max_in_flight, thread_name_prefix="okta-members") as pool:
         results = list(pool.map(members, group_ids))
@@ -299,9 +306,8 @@ def _without_deleted(
         return users
     everyone_id = everyone["id"].iloc[0]
     params = {"limit": settings.member_page_size}
-    present = {
-        item["id"] for items, _ in client.walk(f"{GROUPS_PATH}/{everyone_id}/users", params) for item in items
-    }
+    pages = client.walk(f"{GROUPS_PATH}/{everyone_id}/users", params, _decode_members)
+    present = {item.id for items, _ in pages for item in items}
     return users[users["id"].isin(present)].reset_index(drop=True)
 
 
