@@ -10,8 +10,10 @@ generated org of `--users` users (1% SUSPENDED, 1% DEPROVISIONED), `--groups` OK
   ids only, as the reader does), nothing else;
 - full: `reading.read_full` and the frames (`reading.snapshot`);
 - churn: `--churn` of the users changed through the emulator's control routes (a third
-  deactivated, a third renamed, a third moved between groups), 0.1% new hires, 0.05% deleted;
-- incremental: `reading.read_incremental` from the full read's state, and the frames.
+  deactivated, a third renamed, a third moved between groups) and 0.1% new hires;
+- incremental: `reading.read_incremental` from the full read's state, and the frames;
+- then 0.05% of the users deleted, and another incremental read (deletions are found through
+  the Everyone group, whose member ids are then walked).
 
 Prints one JSON line per phase (wall seconds, CPU seconds of this process and the emulator,
 requests) and a Markdown table for bench/RESULTS.md.
@@ -198,16 +200,16 @@ def churn(url: str, users: int, share: float, seed: int = 11) -> dict[str, int]:
         login = f"hire{n}@example.com"
         admin.post(f"{url}/__emulator/users", json={"profile": {"login": login, "email": login}}, timeout=30)
         admin.put(f"{url}/__emulator/groups/group-{n % 97}/users/{login}", timeout=30)
+    return {"deactivated": third, "renamed": third, "moved": len(changed) - 2 * third, "hired": hires}
+
+
+def delete_users(url: str, users: int, seed: int = 13) -> dict[str, int]:
+    """0.05% of the users deleted for good (they leave their groups and Everyone)."""
     deleted = max(1, users // 2000)
-    for n in rng.sample(range(users), deleted):
+    admin = requests.Session()
+    for n in random.Random(seed).sample(range(users), deleted):
         admin.delete(f"{url}/__emulator/users/user{n}@example.com", timeout=30)
-    return {
-        "deactivated": third,
-        "renamed": third,
-        "moved": len(changed) - 2 * third,
-        "hired": hires,
-        "deleted": deleted,
-    }
+    return {"deleted": deleted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,14 +264,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(json.dumps({"churn": changes}), flush=True)
 
-            def incremental() -> None:
+            def incremental(previous: reading.OktaState) -> reading.OktaState:
                 with OktaClient(
                     emulator.url, ApiToken(TOKEN), max_in_flight=settings.max_in_flight
                 ) as client:
-                    new_state, _ = reading.read_incremental(client, settings, state)
+                    new_state, _ = reading.read_incremental(client, settings, previous)
                 reading.snapshot(new_state, settings)
+                return new_state
 
-            phase("incremental read + frames", incremental)
+            state = phase("incremental read + frames", lambda: incremental(state))
+            time.sleep(1.1)
+            deletions = phase(
+                "deletions (control routes, not a read)", lambda: delete_users(emulator.url, args.users)
+            )
+            print(json.dumps({"deletions": deletions}), flush=True)
+            phase("incremental read after deletions + frames", lambda: incremental(state))
         finally:
             emulator.stop()
     floor = rows[0]["seconds"]
