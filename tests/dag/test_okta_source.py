@@ -37,11 +37,14 @@ RULES = REPO / "include" / "mapping_rules"
 def okta_rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """default.yaml and okta.yaml, with fast retries, no incremental overlap and their own storage."""
     folder = tmp_path_factory.mktemp("okta_rules")
-    shutil.copy(RULES / "default.yaml", folder / "default.yaml")
+    # the DAG takes its task retries from default.yaml when parsed: fast ones, as tests/dag/conftest's
+    default = yaml.safe_load((RULES / "default.yaml").read_text(encoding="utf-8"))
+    default["run"] |= {"task_retries": 1, "task_retry_delay_seconds": 0.2}
+    (folder / "default.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
     rules = yaml.safe_load((RULES / "okta.yaml").read_text(encoding="utf-8"))
     rules["source"] |= {"incremental_overlap_seconds": 0, "max_attempts": 2}
     rules["target"]["retry"] = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
-    rules["run"] = {"task_retries": 0, "storage_base": f"file://{folder / 'runs'}"}
+    rules["run"] = {"storage_base": f"file://{folder / 'runs'}"}
     (folder / "okta.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     return folder
 
