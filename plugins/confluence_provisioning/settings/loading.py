@@ -274,7 +274,10 @@ def _describe(error: Mapping[str, Any], kinds: Mapping[str, str]) -> tuple[Place
     kind, ctx = error["type"], error.get("ctx") or {}
     if loc and loc[-1] == "[key]":  # a mapping key of the wrong type: YAML read ``1:`` as a number
         return (*loc[:-2], str(loc[-2])), f"key {loc[-2]!r} is not text", "write the key as text"
-    if kind in ("union_tag_not_found", "union_tag_invalid", "literal_error") and loc[-1:] in [("kind",), ()]:
+    # a kind pydantic cannot dispatch on is placed at the section itself (``source``) or at ``kind``
+    if kind in ("union_tag_not_found", "union_tag_invalid", "literal_error") and (
+        len(loc) <= 1 or loc[-1] == "kind"
+    ):
         known = ", ".join(_kinds_of(Settings.model_fields[str(loc[0])].annotation))
         if kind == "union_tag_not_found":
             return (*loc, "kind"), "required key 'kind' is missing", f"add 'kind: ...', one of {known}"
