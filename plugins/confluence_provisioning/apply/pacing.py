@@ -4,7 +4,9 @@ Confluence's rate limit is a token bucket per user: ``fill_rate`` tokens every
 ``interval_seconds``, each request takes one, an empty bucket answers 429 with
 Retry-After. The gate:
 
-- pauses every worker until Retry-After (capped) has passed when a 429 arrives;
+- pauses every worker until Retry-After (capped) has passed when a 429 arrives, and
+  for at least one pacing interval: Confluence sends ``Retry-After: 0`` while the bucket
+  has tokens, and a 429 carrying it still means "slower";
 - spaces request starts at a little under the server's fill rate, as the 429's
   ``X-RateLimit-FillRate`` / ``X-RateLimit-Interval-Seconds`` state it (the client
   passes them on as ``TransientError.rate_limit``), from the first 429 on;
@@ -102,6 +104,6 @@ class PacingGate:
                 self._interval = 1 / (HEADROOM * min(rates))
             self._last_429 = now
             self._accepted = 0
-            pause = min(error.retry_after or 0.0, self._retry_after_cap)
+            pause = max(min(error.retry_after or 0.0, self._retry_after_cap), self._interval)
             self._paused_until = max(self._paused_until, now + pause)
             self._next_start = max(self._next_start, self._paused_until)

@@ -1,9 +1,14 @@
-"""Retry policy shared by reads and writes: only transient errors, full-jitter backoff, Retry-After honoured.
+"""Retry policy shared by reads and writes: only transient errors, jittered backoff, Retry-After honoured.
 
-Full jitter (a delay drawn from [0, base * 2**(n-1)], capped at ``max_delay``)
-spreads the retries of many threads apart instead of having them hit a
-recovering server together. A server's Retry-After wins over the backoff, up
-to ``retry_after_cap``. Attempts and a wall-clock budget both bound the loop.
+Equal jitter (a delay drawn from [c/2, c], c = base * 2**(n-1) capped at
+``max_delay``) spreads the retries of many threads apart instead of having them
+hit a recovering server together, and still really backs off: full jitter
+([0, c]) can draw next to nothing several times in a row.
+
+The wait is the larger of the server's Retry-After (capped at
+``retry_after_cap``) and that backoff: Confluence sends ``Retry-After: 0`` on
+every answer while rate limiting is on, and a 0 must not turn five 5xx retries
+into one second of hammering. Attempts and a wall-clock budget bound the loop.
 """
 
 from __future__ import annotations
@@ -53,10 +58,12 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, 64))
 
     def delay(self, attempt: int, error: TransientError, draw: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after the ``attempt``-th failure: Retry-After (capped), else jittered backoff."""
-        if error.retry_after is not None:
-            return min(error.retry_after, self.retry_after_cap)
-        return self.backoff_ceiling(attempt) * draw()
+        """Seconds to wait after the ``attempt``-th failure: the larger of Retry-After (capped) and the backoff."""
+        ceiling = self.backoff_ceiling(attempt)
+        backoff = ceiling / 2 + ceiling / 2 * draw()
+        if error.retry_after is None:
+            return backoff
+        return max(min(error.retry_after, self.retry_after_cap), backoff)
 
 
 def call_with_retry(
