@@ -43,7 +43,13 @@ def test_a_create_whose_answer_was_lost_is_found_done_on_the_retry(confluence, p
                     "failed",
                     "create user 'alice': HTTP 409: Injected fault, but no user alice can be read back",
                 ),
-                ("add_membership", "alice", "skipped", "not sent: user alice was not created"),
+                (
+                    "add_membership",
+                    "alice",
+                    "skipped",
+                    "not sent: user was not created: "
+                    "HTTP 409: Injected fault, but no user alice can be read back",
+                ),
             ],
         ),
         (
@@ -56,7 +62,13 @@ def test_a_create_whose_answer_was_lost_is_found_done_on_the_retry(confluence, p
                     "create group 'eng': HTTP 409: Injected fault, but no group eng can be read back",
                 ),
                 ("create_user", "alice", "applied", ""),
-                ("add_membership", "alice", "skipped", "not sent: group eng was not created"),
+                (
+                    "add_membership",
+                    "alice",
+                    "skipped",
+                    "not sent: group was not created: "
+                    "HTTP 409: Injected fault, but no group eng can be read back",
+                ),
             ],
         ),
     ],
@@ -87,7 +99,13 @@ def test_a_409_for_a_deactivated_user_fails_and_the_next_run_reenables_it(conflu
             "create user 'alice': HTTP 409: A user with username alice already exists, but user alice "
             "is deactivated; the next run re-enables it if users.operations.reenable allows",
         ),
-        ("add_membership", "alice", "skipped", "not sent: user alice was not created"),
+        (
+            "add_membership",
+            "alice",
+            "skipped",
+            "not sent: user was not created: HTTP 409: A user with username alice already exists, but user "
+            "alice is deactivated; the next run re-enables it if users.operations.reenable allows",
+        ),
     ]
     assert site_state(confluence)["users"]["alice"] == ("Alice", "alice@example.org", False)
 

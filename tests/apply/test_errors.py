@@ -28,14 +28,26 @@ def test_no_licence_seat_stops_user_creation_and_nothing_else(confluence):
         ),
         ("add_membership", "alice", "applied", ""),
         ("add_membership", "bob", "applied", ""),
-        ("add_membership", "carol", "skipped", "not sent: user carol was not created"),
-        ("add_membership", "dan", "skipped", "not sent: user dan was not created"),
+        (
+            "add_membership",
+            "carol",
+            "skipped",
+            "not sent: user was not created: "
+            "HTTP 402: No more licences available: the licence allows 3 users",
+        ),
+        (
+            "add_membership",
+            "dan",
+            "skipped",
+            f"not sent: user was not created: no licence seat is left ({refused}); "
+            "free seats or extend the licence, then run again",
+        ),
     ]
     assert run.result.results.loc[3, "http_status"] == 402
     with pytest.raises(ApplyError) as caught:
         run.result.raise_for_failures()
     assert str(caught.value) == (
-        "1 operations failed (create user carol)\n"
+        "1 operations failed or were not attempted (create user carol)\n"
         "9 operations: 5 applied, 1 failed, 3 skipped\n"
         f"failed: create user carol: {refused}"
     )
@@ -54,7 +66,11 @@ def test_a_username_confluence_refuses_fails_alone(confluence):
     ]
     skipped = run.result.results[run.result.results["status"] == "skipped"]
     assert list(zip(skipped["target"], skipped["error"], strict=True)) == [
-        ("bad,name", "not sent: user bad,name was not created")
+        (
+            "bad,name",
+            "not sent: user was not created: HTTP 400: "
+            "The userName should not contain any of these characters \\ , + < > ' \"",
+        )
     ]
     assert sorted(site_state(confluence)["users"]) == ["alice"]
 

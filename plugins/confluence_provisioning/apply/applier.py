@@ -11,7 +11,12 @@
   cut off, ends in the same state.
 - Some failures say something about the rest of the run: after a 402 (no licence seat)
   no more users are created; after a 401/403 nothing more is sent; a user or group whose
-  creation failed gets no memberships. Those operations are "skipped", with the reason.
+  creation failed or was skipped gets no memberships, in this stage or a later one
+  (``not_created`` reads the earlier stages' results). Those operations are "skipped",
+  with the reason: skipped is not failed.
+- A circuit breaker shared by the stage's workers (``apply.breaker``) stops sending when
+  Confluence is down: the operations not sent yet are "not-attempted", and
+  ``ApplyResult.unavailable`` says why, so the task can fail and be retried later.
 - Dry run is the client's: it records instead of sending, and the results say
   "skipped-dry-run"; ``ApplyResult.recorded`` lists what would have been sent.
 - New users get a random password that is never logged or stored, or Confluence's
@@ -34,6 +39,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.apply.actions import perform
+from confluence_provisioning.apply.breaker import CircuitBreaker, ConfluenceUnavailable
 from confluence_provisioning.apply.pacing import PacingGate
 from confluence_provisioning.plan.operations import Operation, OperationKind, Plan
 from confluence_provisioning.plan.text import first_names
@@ -52,7 +58,9 @@ log = printable_logger(__name__)
 
 FAILED = "failed"
 SKIPPED = "skipped"
-STATUSES = ("applied", "already-true", FAILED, "skipped-dry-run", SKIPPED)
+NOT_ATTEMPTED = "not-attempted"  # Confluence was unavailable: the run did not get to it
+STATUSES = ("applied", "already-true", FAILED, NOT_ATTEMPTED, "skipped-dry-run", SKIPPED)
+UNFINISHED = (FAILED, NOT_ATTEMPTED)  # statuses that fail a run
 
 RESULTS: dict[str, str] = {
     "operation": frames.STRING,  # OperationKind value
@@ -66,6 +74,7 @@ RESULTS: dict[str, str] = {
 }
 
 OnResult = Callable[[dict[str, Any]], None]
+Missing = dict[tuple[str, str], str]  # ("user" | "group", name) -> why it does not exist
 
 
 class ApplyError(Exception):
@@ -76,10 +85,12 @@ class ApplyError(Exception):
 class ApplyResult:
     results: pd.DataFrame  # RESULTS, one row per operation, in plan order
     recorded: tuple[RecordedRequest, ...] = ()  # dry run: what would have been sent
+    unavailable: str | None = None  # why the circuit breaker stopped sending; None when it did not
 
     @property
     def failed(self) -> pd.DataFrame:
-        return self.results[self.results["status"] == FAILED].reset_index(drop=True)
+        """Operations that failed or were not attempted."""
+        return self.results[self.results["status"].isin(UNFINISHED)].reset_index(drop=True)
 
     @property
     def ok(self) -> bool:
@@ -99,15 +110,17 @@ class ApplyResult:
         parts = [f"{int(by_status[s])} {s}" for s in STATUSES if s in by_status]
         lines = [f"{len(self.results)} operations: {', '.join(parts) or 'nothing to do'}"]
         failed = self.failed
-        lines += [f"failed: {_described(row)}: {row.error}" for row in failed.head(20).itertuples()]
+        lines += [f"{row.status}: {_described(row)}: {row.error}" for row in failed.head(20).itertuples()]
         if len(failed) > 20:
-            lines.append(f"... and {len(failed) - 20} more failed")
+            lines.append(f"... and {len(failed) - 20} more failed or not attempted")
         return "\n".join(lines)
 
     def raise_for_failures(self) -> None:
         if not self.ok:
             names = first_names([_described(row) for row in self.failed.itertuples()])
-            raise ApplyError(f"{len(self.failed)} operations failed ({names})\n{self.summary()}")
+            raise ApplyError(
+                f"{len(self.failed)} operations failed or were not attempted ({names})\n{self.summary()}"
+            )
 
 
 def apply(
@@ -125,9 +138,9 @@ def apply(
     ``cancel``: once set, operations not yet sent are skipped. ``on_result`` hears each
     result row as it is made (from worker threads).
     """
-    run = _Run(client, settings, retry, cancel, on_result, sleep)
+    run = _Run(client, settings, retry, cancel, on_result, sleep, {})
     rows = [row for stage in plan.stages() for row in run.stage(stage.name, stage.operations)]
-    return _result(rows, client)
+    return _result(rows, client, run.breaker)
 
 
 def apply_operations(
@@ -139,16 +152,44 @@ def apply_operations(
     cancel: threading.Event | None = None,
     on_result: OnResult | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    not_created: Missing | None = None,
 ) -> ApplyResult:
-    """Run operations of one stage (or a chunk of one) concurrently: the DAG's mapped tasks."""
-    run = _Run(client, settings, retry, cancel, on_result, sleep)
-    return _result(run.stage("operations", operations), client)
+    """Run operations of one stage (or a chunk of one) concurrently: the DAG's mapped tasks.
+
+    ``not_created``: users and groups earlier stages failed or skipped to create
+    (``not_created(earlier results)``); operations on them are skipped with that reason.
+    """
+    run = _Run(client, settings, retry, cancel, on_result, sleep, dict(not_created or {}))
+    return _result(run.stage("operations", operations), client, run.breaker)
 
 
-def _result(rows: list[dict[str, Any]], client: ConfluenceClient) -> ApplyResult:
+def not_created(results: pd.DataFrame) -> Missing:
+    """The users and groups that results (RESULTS rows) failed or skipped to create, with why."""
+    creates = results[results["operation"].isin(_CREATES) & results["status"].isin(_NOT_DONE)]
+    columns = creates[["operation", "target", "status", "error"]]
+    return {
+        (_CREATES[operation], target): _why_not_created(operation, target, status, error)
+        for operation, target, status, error in columns.itertuples(index=False)
+    }
+
+
+NOT_SENT = "not sent: "
+_CREATES = {OperationKind.create_user.value: "user", OperationKind.create_group.value: "group"}
+_NOT_DONE = frozenset({*UNFINISHED, SKIPPED})
+
+
+def _why_not_created(operation: str, target: str, status: str, error: object) -> str:
+    """``user was not created: HTTP 402: No more licences available...``, from the create's result."""
+    text = error if isinstance(error, str) else status
+    # the error names the operation and its target already (``create user 'carol': ...``)
+    cause = text.removeprefix(f"{operation.replace('_', ' ')} '{target}': ").removeprefix(NOT_SENT)
+    return f"{_CREATES[operation]} was not created: {cause}"
+
+
+def _result(rows: list[dict[str, Any]], client: ConfluenceClient, breaker: CircuitBreaker) -> ApplyResult:
     frame = pd.DataFrame.from_records(rows, columns=list(RESULTS)) if rows else frames.empty(RESULTS)
     recorded = tuple(client.recorded_requests) if client.dry_run else ()
-    return ApplyResult(frames.conform(frame, RESULTS), recorded)
+    return ApplyResult(frames.conform(frame, RESULTS), recorded, breaker.reason)
 
 
 class _Run:
@@ -162,6 +203,7 @@ class _Run:
         cancel: threading.Event | None,
         on_result: OnResult | None,
         sleep: Callable[[float], None],
+        missing: Missing,
     ) -> None:
         self.client = client
         self.retry = retry
@@ -171,10 +213,14 @@ class _Run:
         self.on_result = on_result
         self.sleep = sleep
         self.gate = PacingGate(retry_after_cap=retry.retry_after_cap, sleep=sleep)
+        breaker = settings.target.breaker
+        self.breaker = CircuitBreaker(
+            consecutive_failures=breaker.consecutive_failures, no_success_seconds=breaker.no_success_seconds
+        )
         self._lock = threading.Lock()
         self._stopped: str | None = None  # why nothing more is sent
         self._no_seats: str | None = None  # why no more users are created
-        self._missing: dict[tuple[str, str], str] = {}  # ("user"|"group", name) -> why it does not exist
+        self._missing = missing
 
     def stage(self, name: str, operations: Sequence[Operation]) -> list[dict[str, Any]]:
         if not operations:
@@ -189,10 +235,13 @@ class _Run:
     def _one(self, operation: Operation) -> dict[str, Any]:
         started = time.monotonic()
         reason = self._reason_to_skip(operation)
-        if reason is not None:
-            row = _row(operation, SKIPPED, None, 0, started, f"not sent: {reason}")
+        if self.breaker.reason is not None:
+            row = _row(operation, NOT_ATTEMPTED, None, 0, started, f"not attempted: {self.breaker.reason}")
+        elif reason is not None:
+            row = _row(operation, SKIPPED, None, 0, started, f"{NOT_SENT}{reason}")
         else:
             row = self._send(operation, started)
+        self._learn(operation, row)
         if self.on_result is not None:
             self.on_result(row)
         return row
@@ -204,8 +253,14 @@ class _Run:
             nonlocal attempts
             try:
                 answer, attempts = call_with_retry(
-                    lambda: self.gate.call(request), self.retry, sleep=self.sleep, on_retry=_log_retry
+                    lambda: self.breaker.call(lambda: self.gate.call(request)),
+                    self.retry,
+                    sleep=self.sleep,
+                    on_retry=_log_retry,
                 )
+            except ConfluenceUnavailable as error:
+                attempts = error.attempts - 1  # the last one was not sent
+                raise
             except ConfluenceError as error:
                 attempts = error.attempts
                 raise
@@ -213,13 +268,19 @@ class _Run:
 
         try:
             outcome = perform(operation, self.client, send, notify_via_email=self.notify_via_email)
+        except ConfluenceUnavailable as error:
+            reason = error.server_message
+            if not attempts:
+                return _row(operation, NOT_ATTEMPTED, None, 0, started, f"not attempted: {reason}")
+            # cut short between two attempts: it may have landed, the rerun finds out
+            message = f"stopped after {attempts} attempts: {reason}"
+            return _row(operation, FAILED, None, attempts, started, message)
         except ConfluenceError as error:
-            self._learn(operation, error)
+            self._learn_from_error(error)
             log.warning("%s failed: %s", operation.describe(), error)
             return _row(operation, FAILED, error.status, attempts, started, str(error))
         except Exception as error:  # a bug must not lose the other results of the stage
             log.exception("%s failed unexpectedly", operation.describe())
-            self._learn(operation, error)
             return _row(operation, FAILED, None, attempts, started, f"{type(error).__name__}: {error}")
         return _row(operation, outcome.status, outcome.http_status, attempts, started, None)
 
@@ -230,7 +291,6 @@ class _Run:
             if self._stopped is not None:
                 return self._stopped
             if operation.kind is OperationKind.create_user and self._no_seats is not None:
-                self._missing["user", operation.target] = f"user {operation.target} was not created"
                 return self._no_seats
             if operation.kind is OperationKind.add_membership:
                 return self._missing.get(("user", operation.target)) or self._missing.get(
@@ -238,8 +298,8 @@ class _Run:
                 )
         return None
 
-    def _learn(self, operation: Operation, error: Exception) -> None:
-        """What a failure means for the operations still to come."""
+    def _learn_from_error(self, error: ConfluenceError) -> None:
+        """What a refusal means for every operation still to come."""
         with self._lock:
             if isinstance(error, AuthError):
                 self._stopped = f"Confluence refused the credentials earlier in this run ({error})"
@@ -247,10 +307,14 @@ class _Run:
                 self._no_seats = (
                     f"no licence seat is left ({error}); free seats or extend the licence, then run again"
                 )
-            if operation.kind is OperationKind.create_user:
-                self._missing["user", operation.target] = f"user {operation.target} was not created"
-            elif operation.kind is OperationKind.create_group:
-                self._missing["group", operation.target] = f"group {operation.target} was not created"
+
+    def _learn(self, operation: Operation, row: dict[str, Any]) -> None:
+        """A create that failed or was skipped: what depends on it is skipped too."""
+        kind = operation.kind.value
+        if kind in _CREATES and row["status"] in _NOT_DONE:
+            why = _why_not_created(kind, operation.target, row["status"], row["error"])
+            with self._lock:
+                self._missing[_CREATES[kind], operation.target] = why
 
 
 def _row(

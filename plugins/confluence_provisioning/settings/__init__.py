@@ -6,7 +6,7 @@ and ``Settings``; ``checks``: contradictions between options; ``loading``: ``loa
 with every mistake reported as FILE:LINE.
 """
 
-from confluence_provisioning.settings.base import RetrySettings, Strict
+from confluence_provisioning.settings.base import BreakerSettings, RetrySettings, Strict
 from confluence_provisioning.settings.loading import Mistake, RulesError, load_settings
 from confluence_provisioning.settings.models import (
     AttributeRule,
@@ -55,6 +55,7 @@ __all__ = [
     "OnTheFlyMapping",
     "OutOfScopeAction",
     "Protected",
+    "BreakerSettings",
     "RetrySettings",
     "Rewrite",
     "RulesError",

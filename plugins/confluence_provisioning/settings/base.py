@@ -65,3 +65,10 @@ class RetrySettings(Strict):
     budget_seconds: float = Field(default=600.0, ge=0)
     # a server's Retry-After is honoured up to this many seconds (a broken header must not stall a run)
     retry_after_cap_seconds: float = Field(default=120.0, ge=0)
+
+
+class BreakerSettings(Strict):
+    """When apply stops sending because the target is down (the task fails, Airflow retries it)."""
+
+    consecutive_failures: int = Field(default=20, ge=1)  # connection errors or 5xx in a row
+    no_success_seconds: float = Field(default=60.0, gt=0)  # or this long without a successful request

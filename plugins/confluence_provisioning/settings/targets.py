@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from confluence_provisioning.settings.base import RetrySettings, Strict
+from confluence_provisioning.settings.base import BreakerSettings, RetrySettings, Strict
 
 
 class NewUserSettings(Strict):
@@ -25,6 +25,7 @@ class ConfluenceDcTargetSettings(Strict):
     max_in_flight: int = Field(default=8, ge=1, le=64)
     page_size: int = Field(default=200, ge=1, le=1000)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     new_users: NewUserSettings = Field(default_factory=NewUserSettings)
 
 

@@ -83,7 +83,9 @@ def test_equal_jitter_stays_within_half_the_ceiling_and_the_ceiling() -> None:
 
 def test_the_wait_is_the_longer_of_retry_after_and_the_backoff() -> None:
     fake = FakeTime()
-    fn = failing([transient(429, retry_after=7), transient(503, retry_after=0), transient(429, retry_after=0)])
+    fn = failing(
+        [transient(429, retry_after=7), transient(503, retry_after=0), transient(429, retry_after=0)]
+    )
     call_with_retry(fn, RetryPolicy(base_delay=0.5), sleep=fake.sleep, clock=fake.clock, draw=lambda: 0.0)
     # Retry-After: 0 (sent on every answer while rate limiting is on) does not replace the backoff
     assert fake.sleeps == [7, 0.5, 1.0]

@@ -58,7 +58,7 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, 64))
 
     def delay(self, attempt: int, error: TransientError, draw: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after the ``attempt``-th failure: the larger of Retry-After (capped) and the backoff."""
+        """Seconds to wait after failure ``attempt``: the longer of Retry-After (capped) and the backoff."""
         ceiling = self.backoff_ceiling(attempt)
         backoff = ceiling / 2 + ceiling / 2 * draw()
         if error.retry_after is None:
