@@ -22,7 +22,7 @@ from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import frames, storage
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN
-from confluence_provisioning.apply.applier import FAILED, SKIPPED
+from confluence_provisioning.apply.applier import FAILED, NOT_ATTEMPTED, SKIPPED, UNFINISHED
 from confluence_provisioning.audit import SUCCESS, RunRecord, operation_counts
 from confluence_provisioning.plan.operations import NOT_CREATED
 from confluence_provisioning.printable import printable
@@ -35,7 +35,8 @@ TABLE_LIMIT = 500
 TREND_RUNS = 30
 # what an admin reads in each table (the CSV has every column)
 CHANGE_COLUMNS = ["operation", "target", "group", "status", "reason"]
-FAILURE_COLUMNS = ["operation", "target", "group", "http_status", "attempts", "error", "reason"]
+FAILURE_COLUMNS = ["operation", "target", "group", "status", "http_status", "attempts", "error", "reason"]
+SKIPPED_COLUMNS = ["operation", "target", "group", "error", "reason"]  # error: why it was skipped
 # cells starting with these are run as formulas by spreadsheets (CSV injection)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # operation statuses (confluence_provisioning.apply.applier) and run statuses (audit)
@@ -45,6 +46,7 @@ STATUS_COLOURS = {
     DRY_RUN: "#1565c0",
     SKIPPED: "#90a4ae",
     FAILED: "#c62828",
+    NOT_ATTEMPTED: "#ef6c00",
     SUCCESS: "#2e7d32",
 }
 OTHER_COLOUR = "#6d4c41"
@@ -167,8 +169,9 @@ def _csv_cell(value: Any) -> Any:
 def render_html(data: ReportData) -> str:
     results = data.results
     not_created = frames.empty(NOT_CREATED) if data.not_created is None else data.not_created
-    failures = results[results["status"] == FAILED]
-    changes = results[results["status"] != FAILED]
+    failures = results[results["status"].isin(UNFINISHED)]
+    skipped = results[results["status"] == SKIPPED]
+    changes = results[~results["status"].isin([*UNFINISHED, SKIPPED])]
     counts = operation_counts(results)
     return (
         _environment()
@@ -180,6 +183,7 @@ def render_html(data: ReportData) -> str:
             trend_chart=trend_chart(list(reversed(data.trend[:TREND_RUNS]))),
             legend={status: _colour(status) for status in sorted(summary(data)["by_status"])},
             failures=_table(failures, FAILURE_COLUMNS),
+            skipped=_table(skipped, SKIPPED_COLUMNS),
             changes=_table(changes, CHANGE_COLUMNS),
             rejects=_table(data.rejects, list(data.rejects.columns)),
             not_created=_table(not_created, list(NOT_CREATED)),

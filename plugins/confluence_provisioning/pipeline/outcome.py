@@ -11,7 +11,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED
-from confluence_provisioning.apply.applier import FAILED
+from confluence_provisioning.apply.applier import FAILED, NOT_ATTEMPTED
 from confluence_provisioning.plan.operations import OperationKind
 from confluence_provisioning.plan.text import first_names
 from confluence_provisioning.reporting import GuardRow
@@ -50,15 +50,18 @@ def deleted_groups(results: pd.DataFrame) -> frozenset[str]:
 
 
 def failure_message(results: pd.DataFrame) -> str | None:
-    """``3 operations failed: create user bob, ...``, or None when none failed."""
-    failed = results[results["status"] == FAILED]
-    if failed.empty:
-        return None
-    described = [
-        f"{kind.replace('_', ' ')} {target}" + (f" -> {group}" if isinstance(group, str) else "")
-        for kind, target, group in failed[["operation", "target", "group"]].itertuples(index=False)
-    ]
-    return f"{len(failed)} operation{'s' if len(failed) > 1 else ''} failed: {first_names(described)}"
+    """``3 operations failed: create user bob, ...`` (and those not attempted), or None when none."""
+    parts = []
+    for status, verb in ((FAILED, "failed"), (NOT_ATTEMPTED, "not attempted (Confluence unavailable)")):
+        rows = results[results["status"] == status]
+        if rows.empty:
+            continue
+        described = [
+            f"{kind.replace('_', ' ')} {target}" + (f" -> {group}" if isinstance(group, str) else "")
+            for kind, target, group in rows[["operation", "target", "group"]].itertuples(index=False)
+        ]
+        parts.append(f"{len(rows)} operation{'s' if len(rows) > 1 else ''} {verb}: {first_names(described)}")
+    return "; ".join(parts) or None
 
 
 def guard_rows(summary: dict[str, int], limits: Limits, *, allow_over_limits: bool) -> list[GuardRow]:

@@ -83,6 +83,17 @@ def read_results(record: dict[str, Any] | None) -> tuple[pd.DataFrame, list[str]
     return frames.conform(pd.concat(parts, ignore_index=True), RESULTS), missing
 
 
+def earlier_results(record: dict[str, Any] | None, chunk: str) -> pd.DataFrame:
+    """The results of the stages before the chunk's own (those that finished), in stage order."""
+    stage = chunk_name(chunk).rsplit("-", 1)[0]
+    earlier: dict[str, list[str]] = {}
+    for name, uris in (record or {}).get("chunks", {}).items():
+        if name == stage:
+            break
+        earlier[name] = uris
+    return read_results({"chunks": earlier})[0]
+
+
 def chunk_name(chunk: str) -> str:
     """``add_memberships-0002``: how logs and the Airflow UI name a chunk."""
     return chunk.rsplit("/", 1)[-1].removesuffix(".parquet") or "nothing to apply"

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from confluence_provisioning import frames, mapping, storage
+from confluence_provisioning.apply.applier import NOT_ATTEMPTED, not_created
 from confluence_provisioning.audit import AuditStore, audit_url
 from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
 from confluence_provisioning.pipeline.context import RunContext
@@ -27,6 +28,8 @@ from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
     STAGE_KINDS,
     chunk_name,
+    earlier_results,
+    read_plan_record,
     write_chunks,
     write_plan_record,
 )
@@ -196,11 +199,17 @@ def stage_chunks(planned: dict[str, Any], stage: str) -> list[str]:
 
 
 def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
-    """Apply one chunk of one stage; failed operations are results, not task failures."""
+    """Apply one chunk of one stage; failed operations are results, not task failures.
+
+    Users and groups an earlier stage failed or skipped to create get no operations here
+    (they are skipped, with the cause). When Confluence is unavailable (the circuit
+    breaker opened), the results are written and the task fails, for Airflow to retry.
+    """
     if chunk == NO_CHUNK:
         raise AirflowSkipException("nothing to apply in this stage")
     settings = run.settings
     operations = Plan.from_frame(storage.read_frame(chunk, PLAN)).operations
+    missing = not_created(earlier_results(read_plan_record(run), chunk))
     name = chunk_name(chunk)
     log.info(
         "Applying %d operations (%s)%s",
@@ -210,9 +219,15 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
     )
     started = time.monotonic()
     with open_target(settings, dry_run=run.params.dry_run) as site, group("Operations"):
-        result = site.apply(operations)
+        result = site.apply(operations, not_created=missing)
     uri = storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
+    if result.unavailable is not None:
+        left = int((result.results["status"] == NOT_ATTEMPTED).sum())
+        raise AirflowException(
+            f"{result.unavailable}. Stopped sending: {left} of {len(operations)} operations of {name} "
+            "were not attempted. Airflow retries this task later; applying again is safe."
+        )
     return {"results": uri, "counts": result.counts()}
 
 

@@ -40,6 +40,7 @@ from confluence_provisioning.settings.targets import (
 
 __all__ = [
     "AttributeRule",
+    "BreakerSettings",
     "ConfluenceDcTargetSettings",
     "DefaultGroups",
     "DisabledRule",
@@ -55,7 +56,6 @@ __all__ = [
     "OnTheFlyMapping",
     "OutOfScopeAction",
     "Protected",
-    "BreakerSettings",
     "RetrySettings",
     "Rewrite",
     "RulesError",

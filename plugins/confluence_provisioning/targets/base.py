@@ -8,7 +8,7 @@ and ``open_target(settings, dry_run=...) -> Target``. Its settings model is in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -38,8 +38,14 @@ class Target(Protocol):
         """Every user, group and membership, or an error: never a partial read."""
         ...
 
-    def apply(self, operations: Sequence[Operation]) -> ApplyResult:
-        """One result row per operation, in order; failures are results, not exceptions."""
+    def apply(
+        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+    ) -> ApplyResult:
+        """One result row per operation, in order; failures are results, not exceptions.
+
+        ``not_created``: ("user" | "group", name) -> why an earlier stage did not create it;
+        operations on them are skipped with that reason (``apply.applier.not_created``).
+        """
         ...
 
     def __enter__(self) -> Target: ...

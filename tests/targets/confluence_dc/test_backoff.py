@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from confluence_provisioning.apply.pacing import HEADROOM
 from confluence_provisioning.apply.applier import apply_operations
-from confluence_provisioning.targets.confluence_dc import ConfluenceClient, RetryPolicy
-from confluence_provisioning.targets.confluence_dc.errors import TransientError
+from confluence_provisioning.apply.pacing import HEADROOM
 from confluence_provisioning.plan.operations import Operation, OperationKind
 from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets.confluence_dc import ConfluenceClient, RetryPolicy
+from confluence_provisioning.targets.confluence_dc.errors import TransientError
 from sandbox.confluence import RateLimit
 from tests.targets.confluence_dc.conftest import routes
 

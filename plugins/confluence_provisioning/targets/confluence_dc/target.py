@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 from confluence_provisioning.apply.applier import ApplyResult, apply_operations
@@ -29,9 +29,13 @@ class ConfluenceDataCenter:
     def read(self) -> TargetSnapshot:
         return self._client.snapshot()
 
-    def apply(self, operations: Sequence[Operation]) -> ApplyResult:
+    def apply(
+        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+    ) -> ApplyResult:
         retry = RetryPolicy.from_settings(self._settings.target.retry)
-        return apply_operations(operations, self._client, self._settings, retry=retry)
+        return apply_operations(
+            operations, self._client, self._settings, retry=retry, not_created=dict(not_created or {})
+        )
 
     def __enter__(self) -> ConfluenceDataCenter:
         self._client.__enter__()
