@@ -7,13 +7,17 @@ created when missing and columns added in later versions are added in place
 
 A run is written in one transaction (run row, operations, rejects, ledger,
 managed groups): the history never holds half a run.
+
+The store also holds the sync leases: one row per target site (its kind and base
+URL or directory), naming the DAG run that may write to it, so two runs never
+apply to the same site at once (``take_lease``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +123,18 @@ source_states = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Who may write to a target site now: taken by a run's plan, renewed while it applies, released
+# by its report (see AuditStore.take_lease).
+leases = sa.Table(
+    "provisioning_leases",
+    metadata,
+    sa.Column("target", sa.String(500), primary_key=True),  # e.g. confluence_data_center:https://wiki...
+    sa.Column("dag_id", sa.String(250), nullable=False),
+    sa.Column("dag_run_id", sa.String(250), nullable=False),
+    sa.Column("run_started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # the apply result rows as the history keeps them
 OPERATIONS: dict[str, str] = {
     "operation": frames.STRING,
@@ -140,6 +156,40 @@ LEDGER: dict[str, str] = {
 
 class AuditError(Exception):
     """The audit store cannot be reached or configured."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Which DAG run holds a target, since when its run started, and when it last said it is alive."""
+
+    target: str
+    dag_id: str
+    dag_run_id: str
+    run_started_at: datetime
+    heartbeat_at: datetime
+
+    def held_by(self, identity: RunIdentity) -> bool:
+        return (self.dag_id, self.dag_run_id) == (identity.dag_id, identity.dag_run_id)
+
+
+class LeaseHeld(Exception):
+    """Another DAG run holds the target's lease: this run must not write to it."""
+
+    def __init__(self, lease: Lease, expires_after: timedelta) -> None:
+        self.lease = lease
+        minutes = expires_after.total_seconds() / 60
+        super().__init__(
+            f"another sync of {lease.target} is in progress: DAG run {lease.dag_run_id} of "
+            f"{lease.dag_id}, started {lease.run_started_at:%Y-%m-%d %H:%M:%S} UTC (it last renewed "
+            f"its lease at {lease.heartbeat_at:%H:%M:%S} UTC). Nothing was written. This run can go "
+            f"ahead once that one ends, or {minutes:g} minutes after its last renewal if it stopped "
+            "without ending."
+        )
+
+
+# Whether a DAG run is still running per Airflow's metadata: None when it cannot tell (a run of
+# another deployment, the API down).
+IsRunning = Callable[[str, str], bool | None]
 
 
 @dataclass(frozen=True)
@@ -374,6 +424,85 @@ class AuditStore:
                 [{"name": name, "added_at": outcome.ended_at, "run_id": run_id} for name in added],
             )
 
+    # -- leases ----------------------------------------------------------------------------------
+
+    def take_lease(
+        self, target: str, identity: RunIdentity, *, expires_after: timedelta, is_running: IsRunning
+    ) -> Lease | None:
+        """Hold ``target`` for this run; LeaseHeld when another run holds it.
+
+        A lease is taken over at once when Airflow says its holder is no longer running,
+        and when its holder has not renewed it for ``expires_after``. The lease this
+        run already holds is renewed. Returns the lease taken over, if any.
+        """
+        for _ in range(3):  # another run may take or free it between our read and our write
+            now = _now()
+            current = self._lease(target)
+            if current is None:
+                if self._insert_lease(target, identity, now):
+                    return None
+                continue
+            if current.held_by(identity):
+                self.heartbeat_lease(target, identity)
+                return None
+            stale = now - current.heartbeat_at >= expires_after
+            if not stale and is_running(current.dag_id, current.dag_run_id) is not False:
+                raise LeaseHeld(current, expires_after)
+            if self._replace_lease(current, identity, now):
+                return current
+        raise AuditError(f"the lease of {target} kept changing hands; try again")
+
+    def heartbeat_lease(self, target: str, identity: RunIdentity) -> Lease | None:
+        """Renew this run's lease; the lease's holder when another run holds it (None: renewed or free)."""
+        with self.engine.begin() as conn:
+            renewed = conn.execute(
+                leases.update()
+                .where(*_holder(target, identity.dag_id, identity.dag_run_id))
+                .values(heartbeat_at=_now())
+            ).rowcount
+        return None if renewed else self._lease(target)
+
+    def release_lease(self, target: str, identity: RunIdentity) -> None:
+        """Free the target if this run holds it."""
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(*_holder(target, identity.dag_id, identity.dag_run_id)))
+
+    def _lease(self, target: str) -> Lease | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(leases).where(leases.c.target == target)).one_or_none()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        return Lease(
+            **{
+                **values,
+                "run_started_at": _utc(values["run_started_at"]),
+                "heartbeat_at": _utc(values["heartbeat_at"]),
+            }
+        )
+
+    def _insert_lease(self, target: str, identity: RunIdentity, now: datetime) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(leases.insert().values(target=target, **_lease_values(identity, now)))
+        except sa.exc.IntegrityError:  # another run inserted it first
+            return False
+        return True
+
+    def _replace_lease(self, old: Lease, identity: RunIdentity, now: datetime) -> bool:
+        """Compare and swap: only if the lease is still what was read."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    leases.update()
+                    .where(
+                        *_holder(old.target, old.dag_id, old.dag_run_id),
+                        leases.c.heartbeat_at == old.heartbeat_at,
+                    )
+                    .values(**_lease_values(identity, now))
+                ).rowcount
+            )
+
     # -- reading ---------------------------------------------------------------------------------
 
     def recent_runs(self, limit: int = 30, dag_id: str | None = None) -> list[RunRecord]:
@@ -462,6 +591,19 @@ class AuditStore:
                 # SQLite hands back naive datetimes; everything written here is UTC
                 frame[name] = pd.to_datetime(frame[name].map(_utc, na_action="ignore"), utc=True)
         return frames.conform(frame, schema)
+
+
+def _holder(target: str, dag_id: str, dag_run_id: str) -> list[sa.ColumnElement[bool]]:
+    return [leases.c.target == target, leases.c.dag_id == dag_id, leases.c.dag_run_id == dag_run_id]
+
+
+def _lease_values(identity: RunIdentity, now: datetime) -> dict[str, Any]:
+    return {
+        "dag_id": identity.dag_id,
+        "dag_run_id": identity.dag_run_id,
+        "run_started_at": identity.started_at,
+        "heartbeat_at": now,
+    }
 
 
 def _run_record(row: Mapping[str, Any]) -> RunRecord:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -89,11 +89,18 @@ def exists(uri: str) -> bool:
     return ObjectStoragePath(uri).exists()
 
 
-def prune_run_folders(base: ObjectStoragePath, dag_id: str, keep_days: int, today: date) -> list[str]:
-    """Delete the DAG's day folders older than ``keep_days``; return the URIs removed.
+def prune_run_folders(
+    base: ObjectStoragePath,
+    dag_id: str,
+    keep_days: int,
+    today: date,
+    keep: Callable[[ObjectStoragePath], bool] = lambda run_folder: False,
+) -> list[str]:
+    """Delete the DAG's run folders older than ``keep_days``, but those ``keep`` says to keep.
 
-    Only folders named like a date are touched: anything else under the base
-    was not made by this module and is left alone.
+    Returns the URIs removed: a whole day folder when none of its runs is kept. Only
+    folders named like a date are touched: anything else under the base was not made
+    by this module and is left alone.
     """
     dag_folder = base / folder_name(dag_id)
     if not dag_folder.exists():
@@ -102,9 +109,17 @@ def prune_run_folders(base: ObjectStoragePath, dag_id: str, keep_days: int, toda
     removed = []
     for day_folder in sorted(dag_folder.iterdir(), key=lambda path: path.name):
         day = _parse_day(day_folder.name)
-        if day is not None and day < oldest_kept:
+        if day is None or day >= oldest_kept:
+            continue
+        run_folders = list(day_folder.iterdir())
+        if not any(keep(run_folder) for run_folder in run_folders):
             day_folder.rmdir(recursive=True)
             removed.append(str(day_folder))
+            continue
+        for run_folder in run_folders:
+            if not keep(run_folder):
+                run_folder.rmdir(recursive=True)
+                removed.append(str(run_folder))
     return removed
 
 

@@ -109,10 +109,12 @@ class ApplyResult:
         by_status = self.results["status"].value_counts()
         parts = [f"{int(by_status[s])} {s}" for s in STATUSES if s in by_status]
         lines = [f"{len(self.results)} operations: {', '.join(parts) or 'nothing to do'}"]
-        failed = self.failed
-        lines += [f"{row.status}: {_described(row)}: {row.error}" for row in failed.head(20).itertuples()]
+        failed = self.results[self.results["status"] == FAILED]
+        lines += [f"failed: {_described(row)}: {row.error}" for row in failed.head(20).itertuples()]
         if len(failed) > 20:
-            lines.append(f"... and {len(failed) - 20} more failed or not attempted")
+            lines.append(f"... and {len(failed) - 20} more failed")
+        if self.unavailable is not None:  # one line for them all: they share the reason
+            lines.append(f"{int(by_status.get(NOT_ATTEMPTED, 0))} not attempted: {self.unavailable}")
         return "\n".join(lines)
 
     def raise_for_failures(self) -> None:
@@ -217,6 +219,8 @@ class _Run:
         self.breaker = CircuitBreaker(
             consecutive_failures=breaker.consecutive_failures, no_success_seconds=breaker.no_success_seconds
         )
+        # real waits between attempts end early when the breaker opens; a test's recorder is kept
+        self.retry_sleep = self.breaker.wait if sleep is time.sleep else sleep
         self._lock = threading.Lock()
         self._stopped: str | None = None  # why nothing more is sent
         self._no_seats: str | None = None  # why no more users are created
@@ -255,7 +259,7 @@ class _Run:
                 answer, attempts = call_with_retry(
                     lambda: self.breaker.call(lambda: self.gate.call(request)),
                     self.retry,
-                    sleep=self.sleep,
+                    sleep=self.retry_sleep,
                     on_retry=_log_retry,
                 )
             except ConfluenceUnavailable as error:

@@ -42,6 +42,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._failures = 0
         self._last_success = clock()
+        self._opened = threading.Event()
         self.reason: str | None = None  # why it opened; None while closed
 
     @property
@@ -63,6 +64,10 @@ class CircuitBreaker:
         self._heard(None)
         return answer
 
+    def wait(self, seconds: float) -> None:
+        """Sleep between two attempts, cut short when the breaker opens (nothing more will be sent)."""
+        self._opened.wait(seconds)
+
     def _heard(self, error: TransientError | None) -> None:
         with self._lock:
             now = self._clock()
@@ -83,3 +88,5 @@ class CircuitBreaker:
                 self.reason = (
                     f"Confluence unavailable: no request succeeded for {quiet:.0f} s (the last: {error})"
                 )
+            if self.reason is not None:
+                self._opened.set()

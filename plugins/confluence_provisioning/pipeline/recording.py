@@ -1,21 +1,28 @@
-"""The report task: the run into the audit history, the report files into the run folder.
+"""The report task: the report files into the run folder, the run into the audit history.
 
 It runs after every other task whatever happened to them, so a run that failed
-still leaves its audit row and a report; it then fails itself, which fails the
+still leaves its report and its audit row; it then fails itself, which fails the
 DAG run. It reads what the other tasks left in the run folder, no XCom.
+
+The report files come first, from the run folder alone, whatever the audit store
+does. The audit write is retried; when it still fails, the record waits in the run
+folder (``pending``) for the next run to back-fill, and the task fails saying so.
+Whatever happens, the run's lease on the target is released at the end.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from confluence_provisioning import frames, storage
-from confluence_provisioning.audit import FAILED, SUCCESS, RunOutcome
-from confluence_provisioning.pipeline import outcome
+from confluence_provisioning.audit import FAILED, SUCCESS, RunOutcome, RunRecord, operation_counts
+from confluence_provisioning.pipeline import lease, outcome, pending
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import read_plan_record, read_results
 from confluence_provisioning.pipeline.tasklog import counts_text
@@ -27,11 +34,22 @@ log = printable_logger("confluence_provisioning.pipeline")
 
 REPORT_FOLDER = "report"
 TREND_RUNS = 30
+AUDIT_ATTEMPTS = 3  # the audit write, 1 s then 2 s apart: a locked or restarting store recovers
+AUDIT_FIRST_DELAY = 1.0
+
+T = TypeVar("T")
 
 
 def report(run: RunContext) -> dict[str, Any]:
-    """Record the run in the audit history, write the report files, prune old run folders."""
-    log.info("Recording the run in the audit history and writing its report")
+    """Write the report files, record the run in the audit history, prune old run folders."""
+    try:
+        return _report(run)
+    finally:
+        lease.release(run)
+
+
+def _report(run: RunContext) -> dict[str, Any]:
+    log.info("Writing the run's report and recording it in the audit history")
     record = read_plan_record(run)
     results, missing_chunks = read_results(record)
     rejects = pd.concat(
@@ -44,23 +62,29 @@ def report(run: RunContext) -> dict[str, Any]:
     error, notes = _run_error(record, results, missing_chunks)
     status = SUCCESS if record is not None and error is None and not missing_chunks else FAILED
     ended = datetime.now(UTC)
-    html_uri = run.uri(f"{REPORT_FOLDER}/report.html")
     identity = run.identity()
-    with run.audit_store() as store:
-        store.record_run(
-            identity,
-            RunOutcome(
-                status=status,
-                ended_at=ended,
-                operations=results,
-                rejects=rejects,
-                error=error,
-                report_uri=html_uri,
-                **_history_changes(run, record, results),
-            ),
-        )
-        recorded = store.find_run(run.dag_id, run.dag_run_id)
-        trend = store.recent_runs(TREND_RUNS, dag_id=run.dag_id)
+    run_outcome = RunOutcome(
+        status=status,
+        ended_at=ended,
+        operations=results,
+        rejects=rejects,
+        error=error,
+        report_uri=run.uri(f"{REPORT_FOLDER}/report.html"),
+        **_history_changes(run, record, results),
+    )
+    recorded_error, trend = _history(run)
+    this_run = RunRecord(
+        id=0,
+        dag_id=run.dag_id,
+        dag_run_id=run.dag_run_id,
+        started_at=run.started_at,
+        ended_at=ended,
+        rules_file=identity.rules_file,
+        rules_sha256=identity.rules_sha256,
+        dry_run=identity.dry_run,
+        status=status,
+        counts=operation_counts(results),
+    )
     data = ReportData(
         dag_id=run.dag_id,
         dag_run_id=run.dag_run_id,
@@ -76,20 +100,32 @@ def report(run: RunContext) -> dict[str, Any]:
         notes=[*notes, *(record["notes"] if record else [])],
         users=record.get("users", {}) if record else {},
         not_created=_not_created(record),
-        error=recorded.error if recorded is not None else error,
+        error=recorded_error or error,
         sources=_sources(run),
-        trend=trend,
+        trend=[this_run, *trend],
     )
     files = write_report(run.folder / REPORT_FOLDER, data)
+    log.info("Report: %s", files.html)
+    try:
+        backfilled = _retried(lambda: _record(run, run_outcome))
+    except Exception as failure:
+        marker = pending.write(run.folder, identity, run_outcome)
+        raise AirflowException(
+            f"the audit store could not record this run ({type(failure).__name__}: {failure}). "
+            f"Its report is written ({files.html}) and its record waits in the run folder ({marker}); "
+            "the next run that reaches the audit store adds it to the history."
+            + (f" The run itself failed: {data.error}" if status == FAILED else "")
+        ) from None
+    if backfilled:
+        log.info(
+            "Back-filled %d earlier runs into the audit history: %s", len(backfilled), ", ".join(backfilled)
+        )
+    base = storage.storage_base(run.settings.run.storage_base)
     pruned = storage.prune_run_folders(
-        storage.storage_base(run.settings.run.storage_base),
-        run.dag_id,
-        run.settings.run.keep_run_folders_days,
-        ended.date(),
+        base, run.dag_id, run.settings.run.keep_run_folders_days, ended.date(), keep=pending.is_pending
     )
     numbers = summary(data)
     log.info("Run %s: %s", status, counts_text(numbers["by_status"]) or "no operations")
-    log.info("Report: %s", files.html)
     log.info("Operations (CSV): %s; summary (JSON): %s", files.csv, files.json)
     if pruned:
         log.info(
@@ -98,6 +134,46 @@ def report(run: RunContext) -> dict[str, Any]:
     if status == FAILED:
         raise AirflowFailException(data.error or "the run failed in an earlier task: see that task's log")
     return numbers
+
+
+def _history(run: RunContext) -> tuple[str | None, list[RunRecord]]:
+    """What the audit store already says: the error a failed task recorded, and the earlier runs.
+
+    Only for the report's content: when the store cannot be read the report goes without.
+    """
+    try:
+        with run.audit_store() as store:
+            recorded = store.find_run(run.dag_id, run.dag_run_id)
+            earlier = store.recent_runs(TREND_RUNS, dag_id=run.dag_id)
+    except Exception as error:
+        log.warning("The audit store cannot be read (%s): the report has no trend of earlier runs", error)
+        return None, []
+    return (
+        recorded.error if recorded is not None else None,
+        [record for record in earlier if record.dag_run_id != run.dag_run_id][: TREND_RUNS - 1],
+    )
+
+
+def _record(run: RunContext, run_outcome: RunOutcome) -> list[str]:
+    """Back-fill the records waiting in run folders, then record this run; the back-filled run ids."""
+    with run.audit_store() as store:
+        backfilled = pending.backfill(store, storage.storage_base(run.settings.run.storage_base), run.dag_id)
+        store.record_run(run.identity(), run_outcome)
+    pending.clear(run.folder)  # a waiting record of an earlier try of this task
+    return [run_id for run_id in backfilled if run_id != run.dag_run_id]
+
+
+def _retried(write: Callable[[], T]) -> T:
+    """``write()``, tried AUDIT_ATTEMPTS times with a doubling pause; the last error is raised."""
+    delay = AUDIT_FIRST_DELAY
+    for _ in range(AUDIT_ATTEMPTS - 1):
+        try:
+            return write()
+        except Exception as error:
+            log.warning("Recording in the audit store failed (%s); trying again in %g s", error, delay)
+            time.sleep(delay)
+            delay *= 2
+    return write()
 
 
 def _read_if_written(uri: str, schema: dict[str, str]) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from confluence_provisioning import frames, mapping, storage
 from confluence_provisioning.apply.applier import NOT_ATTEMPTED, not_created
 from confluence_provisioning.audit import AuditStore, audit_url
 from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
+from confluence_provisioning.pipeline import lease, pending
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
@@ -154,8 +155,15 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         }
     )
     refuse_unknown_users(params.only_users, wanted.users, current.users)
+    lease.take(run)  # before any chunk is written: one run at a time writes to a site
     with run.audit_store() as store:
+        # runs the store missed first: their ledger and managed groups count for this plan
+        backfilled = pending.backfill(store, storage.storage_base(run.settings.run.storage_base), run.dag_id)
         ledger, managed = store.ledger(), store.managed_groups()
+    if backfilled:
+        log.info(
+            "Back-filled %d earlier runs into the audit history: %s", len(backfilled), ", ".join(backfilled)
+        )
     try:
         result = planner.plan(
             wanted,
@@ -218,7 +226,11 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
         " as a dry run: nothing is sent to Confluence" if run.params.dry_run else "",
     )
     started = time.monotonic()
-    with open_target(settings, dry_run=run.params.dry_run) as site, group("Operations"):
+    with (
+        lease.renewed(run),
+        open_target(settings, dry_run=run.params.dry_run) as site,
+        group("Operations"),
+    ):
         result = site.apply(operations, not_created=missing)
     uri = storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)

@@ -149,6 +149,9 @@ class RunSettings(Strict):
     # from the delay); taken from the DAG's default rules file when the DAG file is parsed
     task_retries: int = Field(default=2, ge=0, le=10)
     task_retry_delay_seconds: float = Field(default=60.0, ge=0)
+    # one sync at a time per target site: a run's lease lapses this long after its last renewal
+    # (a killed worker, an audit store down at the end of a run), so it never blocks for long
+    lease_expiry_minutes: float = Field(default=15.0, gt=0)
 
 
 class Settings(Strict):

@@ -1,7 +1,8 @@
 """The contract every target kind keeps.
 
-A target kind is a folder ``targets/<kind>/`` whose ``target`` module has ``CAPABILITIES``
-and ``open_target(settings, dry_run=...) -> Target``. Its settings model is in
+A target kind is a folder ``targets/<kind>/`` whose ``target`` module has ``CAPABILITIES``,
+``open_target(settings, dry_run=...) -> Target`` and ``site(settings) -> str`` (where the
+site is, e.g. its base URL: one sync at a time holds it). Its settings model is in
 ``settings/targets.py``. Adding a kind is that folder, its settings model and one line in
 ``targets.KINDS``.
 """

@@ -81,6 +81,13 @@ class ConfluenceHook(HttpHook):
             retry=RetryPolicy.from_settings(confluence.retry),
         )
 
+    def site_url(self) -> str:
+        """The site's base URL as the connection gives it (what identifies the site)."""
+        conn = self.get_connection(self.confluence_conn_id)
+        return base_url_of(
+            conn.host, conn.schema, conn.port, f"Airflow connection {self.confluence_conn_id!r}"
+        )
+
     def test_connection(self) -> tuple[bool, str]:
         """For the Airflow UI's Test button: are the credentials a known user's?"""
         try:

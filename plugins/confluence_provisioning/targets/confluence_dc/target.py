@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 from confluence_provisioning.apply.applier import ApplyResult, apply_operations
 from confluence_provisioning.frames import TargetSnapshot
@@ -49,3 +50,9 @@ class ConfluenceDataCenter:
 
 def open_target(settings: Settings, *, dry_run: bool) -> ConfluenceDataCenter:
     return ConfluenceDataCenter(settings, dry_run=dry_run)
+
+
+def site(settings: Settings) -> str:
+    """The site's base URL from its connection, scheme and host lower-cased, no trailing slash."""
+    parts = urlsplit(ConfluenceHook(settings.target.connection_id).site_url())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
