@@ -11,12 +11,13 @@ import json
 from typing import Any
 
 import pandas as pd
+from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import frames, storage
-from confluence_provisioning.apply.applier import RESULTS
+from confluence_provisioning.apply.applier import RESULTS, Missing, not_created
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.plan import planner
-from confluence_provisioning.plan.operations import Plan
+from confluence_provisioning.plan.operations import OperationKind, Plan
 
 # one mapped apply task per stage, named after it: "create groups" -> apply.create_groups
 STAGE_TASKS: dict[str, str] = {name: name.replace(" ", "_") for name, _ in planner.STAGES}
@@ -83,15 +84,49 @@ def read_results(record: dict[str, Any] | None) -> tuple[pd.DataFrame, list[str]
     return frames.conform(pd.concat(parts, ignore_index=True), RESULTS), missing
 
 
-def earlier_results(record: dict[str, Any] | None, chunk: str) -> pd.DataFrame:
-    """The results of the stages before the chunk's own (those that finished), in stage order."""
-    stage = chunk_name(chunk).rsplit("-", 1)[0]
-    earlier: dict[str, list[str]] = {}
+def write_not_created(chunk: str, results: pd.DataFrame) -> None:
+    """Beside a chunk's results: the users and groups it failed or skipped to create, with why.
+
+    Written for the chunks of stages that create something, so that a later stage reads a
+    few small files instead of every earlier result.
+    """
+    if not _kinds_of(chunk) & _CREATES:
+        return
+    missing = [[kind, name, why] for (kind, name), why in not_created(results).items()]
+    storage.write_text(
+        ObjectStoragePath(results_uri(chunk)).parent, _not_created_name(chunk), json.dumps(missing)
+    )
+
+
+def read_not_created(record: dict[str, Any] | None, chunk: str) -> Missing:
+    """What the stages before the chunk's own failed or skipped to create (for stages that add to it)."""
+    if OperationKind.add_membership.value not in _kinds_of(chunk):
+        return {}
+    stage = _stage_of(chunk)
+    missing: Missing = {}
     for name, uris in (record or {}).get("chunks", {}).items():
         if name == stage:
             break
-        earlier[name] = uris
-    return read_results({"chunks": earlier})[0]
+        for uri in uris:
+            found = ObjectStoragePath(results_uri(uri)).parent / _not_created_name(uri)
+            if found.exists():
+                missing.update({(kind, target): why for kind, target, why in json.loads(found.read_text())})
+    return missing
+
+
+_CREATES = frozenset({OperationKind.create_user.value, OperationKind.create_group.value})
+
+
+def _kinds_of(chunk: str) -> frozenset[str]:
+    return frozenset(kind.value for kind in STAGE_KINDS.get(_stage_of(chunk), ()))
+
+
+def _stage_of(chunk: str) -> str:
+    return chunk_name(chunk).rsplit("-", 1)[0]
+
+
+def _not_created_name(chunk: str) -> str:
+    return f"{chunk_name(chunk)}.not-created.json"
 
 
 def chunk_name(chunk: str) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from confluence_provisioning import frames, mapping, storage
-from confluence_provisioning.apply.applier import NOT_ATTEMPTED, not_created
+from confluence_provisioning.apply.applier import NOT_ATTEMPTED
 from confluence_provisioning.audit import AuditStore, audit_url
 from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
 from confluence_provisioning.pipeline import lease, pending
@@ -29,9 +29,10 @@ from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
     STAGE_KINDS,
     chunk_name,
-    earlier_results,
+    read_not_created,
     read_plan_record,
     write_chunks,
+    write_not_created,
     write_plan_record,
 )
 from confluence_provisioning.pipeline.tasklog import counts_text, group
@@ -217,7 +218,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
         raise AirflowSkipException("nothing to apply in this stage")
     settings = run.settings
     operations = Plan.from_frame(storage.read_frame(chunk, PLAN)).operations
-    missing = not_created(earlier_results(read_plan_record(run), chunk))
+    missing = read_not_created(read_plan_record(run), chunk)
     name = chunk_name(chunk)
     log.info(
         "Applying %d operations (%s)%s",
@@ -233,6 +234,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
     ):
         result = site.apply(operations, not_created=missing)
     uri = storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
+    write_not_created(chunk, result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
     if result.unavailable is not None:
         left = int((result.results["status"] == NOT_ATTEMPTED).sum())
