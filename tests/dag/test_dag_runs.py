@@ -106,6 +106,15 @@ def report_files(site: Site, dag_run: Any) -> tuple[str, str, dict[str, Any]]:
     )
 
 
+def assert_stopped_in_plan(site: Site, dag_run: Any, before: dict[str, Any]) -> None:
+    """The run failed in plan, which is never retried, and nothing reached Confluence."""
+    assert dag_run.state == "failed"
+    states = task_states(dag_run)
+    assert states["plan"] == ("failed", 1)
+    assert states["apply.create_groups"][0] == "upstream_failed"
+    assert site.writes() == 0 and confluence_state(site.confluence) == before
+
+
 def statuses(counts: dict[str, dict[str, int]]) -> set[str]:
     return {status for by_status in counts.values() for status in by_status}
 
@@ -216,11 +225,7 @@ def test_a_broken_guard_stops_the_plan_and_allow_over_limits_lets_it_pass(site: 
 
     stopped = site.run()
 
-    assert stopped.state == "failed"
-    states = task_states(stopped)
-    assert states["plan"] == ("failed", 1)  # never retried
-    assert states["apply.create_groups"][0] == "upstream_failed"
-    assert site.writes() == 0 and confluence_state(site.confluence) == before
+    assert_stopped_in_plan(site, stopped, before)
     record = site.record(stopped)
     assert record.error.startswith(
         "plan: the plan breaks 1 safety guard; nothing was applied:\n"

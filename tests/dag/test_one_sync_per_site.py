@@ -12,7 +12,7 @@ from confluence_provisioning.audit import RunIdentity, leases
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.targets import site_of
 from tests.dag.conftest import DAG_ID, Site
-from tests.dag.test_dag_runs import confluence_state, task_states
+from tests.dag.test_dag_runs import assert_stopped_in_plan, confluence_state
 
 EXPIRY = timedelta(minutes=15)
 
@@ -36,11 +36,7 @@ def test_a_second_run_stops_in_plan_and_a_dead_holders_lease_is_taken_over(
 
     stopped = site.run()
 
-    assert stopped.state == "failed"
-    states = task_states(stopped)
-    assert states["plan"] == ("failed", 1)  # never retried
-    assert states["apply.create_groups"][0] == "upstream_failed"
-    assert site.writes() == 0 and confluence_state(site.confluence) == before
+    assert_stopped_in_plan(site, stopped, before)
     error = site.record(stopped).error
     assert error.startswith(
         f"plan: another sync of {target} is in progress: DAG run scheduled__2025-03-01T02:00:00+00:00 "
