@@ -15,7 +15,7 @@ apply to the same site at once (``take_lease``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,8 @@ SCHEMA_VERSION = 1
 SQLITE_FILE = "confluence_provisioning/audit.db"
 SUCCESS = "success"
 FAILED = "failed"
+# the operations whose target is a group; every other operation's target is a username
+GROUP_OPERATIONS = ("create_group", "delete_group")
 # SQLite allows 32766 bound parameters, PostgreSQL 65535: stay well below both
 _CHUNK = 500
 
@@ -76,6 +78,11 @@ operations = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("duration_ms", sa.Float, nullable=False),
     sa.Column("error", sa.Text),
+    # the plan's reason; NULL in runs recorded before reasons were kept
+    sa.Column("reason", sa.Text),
+    # a person's or a group's timeline looks operations up by either name
+    sa.Index("ix_provisioning_operations_target", "target"),
+    sa.Index("ix_provisioning_operations_group", "group"),
 )
 
 rejects = sa.Table(
@@ -146,6 +153,17 @@ OPERATIONS: dict[str, str] = {
     "duration_ms": "float64",
     "error": frames.STRING,
 }
+# the operations with the plan's reason for each (missing in runs recorded before reasons were kept)
+REASONED: dict[str, str] = {**OPERATIONS, "reason": frames.STRING}
+# an operation in a person's or a group's timeline, with its run
+HISTORY: dict[str, str] = {
+    "run_id": "Int64",
+    "dag_id": frames.STRING,
+    "dag_run_id": frames.STRING,
+    "started_at": "datetime64[us, UTC]",
+    "dry_run": frames.BOOL,
+    **REASONED,
+}
 LEDGER: dict[str, str] = {
     "username": frames.STRING,
     "email": frames.STRING,
@@ -210,7 +228,7 @@ class RunOutcome:
 
     status: str
     ended_at: datetime
-    operations: pd.DataFrame  # apply result rows (OPERATIONS)
+    operations: pd.DataFrame  # apply result rows (OPERATIONS), and the plan's ``reason`` when known
     rejects: pd.DataFrame  # frames.REJECTS
     error: str | None = None
     report_uri: str | None = None
@@ -242,6 +260,18 @@ class RunRecord:
             for name, count in by_status.items()
             if status is None or name == status
         )
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: list[RunRecord]
+    total: int  # runs matching the filters, on every page
+
+
+@dataclass(frozen=True)
+class NameMatches:
+    users: list[str]
+    groups: list[str]
 
 
 def operation_counts(results: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -326,6 +356,10 @@ class AuditStore:
                             f"ADD COLUMN {preparer.format_column(column)} {column_type}"
                         )
                     )
+                indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in indexes:
+                        index.create(conn)
             current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
             if current is None or current < SCHEMA_VERSION:
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION, applied_at=_now()))
@@ -353,7 +387,8 @@ class AuditStore:
             )
             conn.execute(operations.delete().where(operations.c.run_id == run_id))
             conn.execute(rejects.delete().where(rejects.c.run_id == run_id))
-            op_rows = [{**row, "run_id": run_id} for row in _records(outcome.operations, list(OPERATIONS))]
+            op_columns = list(REASONED if "reason" in outcome.operations.columns else OPERATIONS)
+            op_rows = [{**row, "run_id": run_id} for row in _records(outcome.operations, op_columns)]
             if op_rows:
                 conn.execute(operations.insert(), op_rows)
             reject_rows = [
@@ -513,6 +548,125 @@ class AuditStore:
         with self.engine.connect() as conn:
             return [_run_record(row._mapping) for row in conn.execute(query)]
 
+    def list_runs(
+        self,
+        *,
+        dag_ids: Collection[str] | None = None,
+        status: str | None = None,
+        started_from: datetime | None = None,
+        started_before: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunPage:
+        """One page of runs, newest first, of ``dag_ids`` (all when None) with the optional filters."""
+        conditions = []
+        if dag_ids is not None:
+            conditions.append(runs.c.dag_id.in_(sorted(dag_ids)))
+        if status is not None:
+            conditions.append(runs.c.status == status)
+        if started_from is not None:
+            conditions.append(runs.c.started_at >= started_from)
+        if started_before is not None:
+            conditions.append(runs.c.started_at < started_before)
+        query = (
+            sa.select(runs)
+            .where(*conditions)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(runs).where(*conditions)).scalar()
+            records = [_run_record(row._mapping) for row in conn.execute(query)]
+        return RunPage(records, int(total or 0))
+
+    def dag_ids(self) -> list[str]:
+        """The DAGs that have runs in the history."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(sa.select(runs.c.dag_id).distinct()).scalars())
+
+    def reject_counts(self, run_ids: Collection[int]) -> dict[int, int]:
+        """How many rejects each of ``run_ids`` has (runs without any are left out)."""
+        counts: dict[int, int] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(run_ids)):
+                query = (
+                    sa.select(rejects.c.run_id, sa.func.count())
+                    .where(rejects.c.run_id.in_(chunk))
+                    .group_by(rejects.c.run_id)
+                )
+                counts.update({int(run_id): int(count) for run_id, count in conn.execute(query)})
+        return counts
+
+    def operation_history(
+        self, names: Collection[str], *, dag_ids: Collection[str] | None = None, limit: int = 1000
+    ) -> pd.DataFrame:
+        """Operations on these users or groups (as target or membership group), newest first (HISTORY)."""
+        names = sorted(set(names))
+        conditions = [sa.or_(operations.c.target.in_(names), operations.c.group.in_(names))]
+        if dag_ids is not None:
+            conditions.append(runs.c.dag_id.in_(sorted(dag_ids)))
+        query = (
+            sa.select(
+                runs.c.id.label("run_id"),
+                runs.c.dag_id,
+                runs.c.dag_run_id,
+                runs.c.started_at,
+                runs.c.dry_run,
+                *(operations.c[name] for name in REASONED),
+            )
+            .join(runs, operations.c.run_id == runs.c.id)
+            .where(*conditions)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc(), operations.c.id.desc())
+            .limit(limit)
+        )
+        return self._frame(query, HISTORY)
+
+    def find_names(self, text: str, *, limit: int = 20) -> NameMatches:
+        """Users and groups whose names contain ``text`` (users also by email or display name)."""
+        pattern = f"%{_escape_like(text.strip().lower())}%"
+
+        def like(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+            return sa.func.lower(column).like(pattern, escape="\\")
+
+        with self.engine.connect() as conn:
+            users = set(
+                conn.execute(
+                    sa.select(ledger.c.username)
+                    .where(sa.or_(like(ledger.c.username), like(ledger.c.email), like(ledger.c.display_name)))
+                    .limit(limit)
+                ).scalars()
+            )
+            users |= set(
+                conn.execute(
+                    sa.select(operations.c.target)
+                    .where(operations.c.operation.not_in(GROUP_OPERATIONS), like(operations.c.target))
+                    .distinct()
+                    .limit(limit)
+                ).scalars()
+            )
+            groups = set(
+                conn.execute(
+                    sa.select(managed_groups.c.name).where(like(managed_groups.c.name)).limit(limit)
+                ).scalars()
+            )
+            groups |= set(
+                conn.execute(
+                    sa.select(operations.c.group).where(like(operations.c.group)).distinct().limit(limit)
+                ).scalars()
+            )
+        return NameMatches(users=sorted(users)[:limit], groups=sorted(groups)[:limit])
+
+    def ledger_entry(self, username: str) -> dict[str, Any] | None:
+        """What was last pushed for ``username`` (email, display name, when, by which run), if anything."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(ledger).where(ledger.c.username == username)).one_or_none()
+        if row is None:
+            return None
+        entry = dict(row._mapping)
+        entry["pushed_at"] = _utc(entry["pushed_at"])
+        return entry
+
     def get_run(self, run_id: int) -> RunRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).one_or_none()
@@ -527,12 +681,22 @@ class AuditStore:
 
     def operations(self, run_id: int) -> pd.DataFrame:
         """The run's operations in the order they were recorded (OPERATIONS)."""
+        return self._run_operations(run_id, OPERATIONS)
+
+    def operations_with_reasons(self, run_id: int, *, status: str | None = None) -> pd.DataFrame:
+        """The run's operations (all, or those with ``status``) and the plan's reason for each (REASONED)."""
+        return self._run_operations(run_id, REASONED, status)
+
+    def _run_operations(
+        self, run_id: int, schema: Mapping[str, str], status: str | None = None
+    ) -> pd.DataFrame:
+        conditions = [operations.c.run_id == run_id]
+        if status is not None:
+            conditions.append(operations.c.status == status)
         query = (
-            sa.select(*(operations.c[name] for name in OPERATIONS))
-            .where(operations.c.run_id == run_id)
-            .order_by(operations.c.id)
+            sa.select(*(operations.c[name] for name in schema)).where(*conditions).order_by(operations.c.id)
         )
-        return self._frame(query, OPERATIONS)
+        return self._frame(query, schema)
 
     def rejects(self, run_id: int) -> pd.DataFrame:
         """The run's rejects (frames.REJECTS columns)."""
@@ -644,6 +808,10 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _utc(value: datetime) -> datetime:

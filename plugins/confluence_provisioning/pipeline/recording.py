@@ -52,6 +52,7 @@ def _report(run: RunContext) -> dict[str, Any]:
     log.info("Writing the run's report and recording it in the audit history")
     record = read_plan_record(run)
     results, missing_chunks = read_results(record)
+    results = _with_reasons(results, record)
     rejects = pd.concat(
         [
             _read_if_written(run.uri(name), frames.REJECTS)
@@ -93,7 +94,7 @@ def _report(run: RunContext) -> dict[str, Any]:
         status=status,
         started_at=run.started_at,
         ended_at=ended,
-        results=_with_reasons(results, record),
+        results=results,
         rejects=rejects,
         guards=_guards(run, record),
         violations=record["violations"] if record else [],
