@@ -30,7 +30,8 @@ Use **Trigger DAG w/ config**:
 - **Only these users**: sync just these Confluence usernames (one per line) and their
   memberships: try one account before a full run.
 
-History: `confluence-provisioning history` on a worker, or the audit database.
+History: the **Provisioning** page of the Airflow UI (the report task's **Sync report** button opens
+this run there), or `confluence-provisioning history` on a worker.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from confluence_provisioning.pipeline import recording, tasks
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.dag_config import dag_config
 from confluence_provisioning.pipeline.plan_files import STAGE_TASKS, chunk_name
+from confluence_provisioning.ui.links import SyncReportLink
 
 CONFIG = dag_config(Path(__file__).resolve().parents[1] / "include" / "mapping_rules")
 POOL = "confluence_api"
@@ -180,6 +182,8 @@ def confluence_provisioning() -> None:
             previous = applied
 
     summary = report()
+    # its "Sync report" button opens the run's page in the UI's Provisioning view
+    summary.operator.operator_extra_links = (SyncReportLink(),)
     apply() >> summary
     publish(summary)
 

@@ -164,11 +164,14 @@ def _page_routes() -> APIRouter:
 
 
 def _render(request: Request, template: str, **values: Any) -> HTMLResponse:
+    def url(route: str, /, **params: Any) -> str:
+        return request.url_for(route, **params).path
+
     html = (
         _environment()
         .get_template(template)
         .render(
-            url=lambda name, **params: request.url_for(name, **params).path,
+            url=url,
             airflow=_airflow_base(request),
             quote=lambda text: quote(str(text), safe=""),
             colour=reporting.STATUS_COLOURS.get,

@@ -136,7 +136,8 @@ def person(store: AuditStore, username: str, readable: Collection[str]) -> dict[
     names = {username, username.lower()}
     timeline = store.operation_history(names, dag_ids=set(readable), limit=TIMELINE_LIMIT)
     timeline = timeline[~timeline["operation"].isin(GROUP_OPERATIONS)]
-    state = _desired_state(store, readable)
+    # the sync that last touched them explains them; several DAGs may sync different sites
+    state = _desired_state(store, readable if timeline.empty else {timeline.iloc[0]["dag_id"]})
     return {
         "username": username,
         "pushed": _pushed(store, username),
@@ -148,7 +149,7 @@ def person(store: AuditStore, username: str, readable: Collection[str]) -> dict[
 def group(store: AuditStore, name: str, readable: Collection[str]) -> dict[str, Any]:
     """A group's operations across runs (its own, and its memberships), and the rule that manages it."""
     timeline = store.operation_history({name}, dag_ids=set(readable), limit=TIMELINE_LIMIT)
-    state = _desired_state(store, readable)
+    state = _desired_state(store, readable if timeline.empty else {timeline.iloc[0]["dag_id"]})
     return {
         "name": name,
         "managed_by_sync": name in store.managed_groups(),
@@ -176,11 +177,14 @@ DESIRED_FILES = {
 }
 
 
-def _desired_state(store: AuditStore, readable: Collection[str]) -> DesiredState | None:
-    """The desired state of the newest run whose folder still has it (folders are pruned)."""
-    for run in store.list_runs(dag_ids=set(readable), limit=EXPLAIN_LOOKBACK).runs:
+def _desired_state(store: AuditStore, dag_ids: Collection[str]) -> DesiredState | None:
+    """What the rules wanted in the newest real run whose folder still has it (folders are pruned).
+
+    Dry runs are passed over: they changed nothing, so they do not explain what is in Confluence.
+    """
+    for run in store.list_runs(dag_ids=set(dag_ids), limit=EXPLAIN_LOOKBACK).runs:
         folder = _run_folder(run.report_uri)
-        if folder is None:
+        if folder is None or run.dry_run:
             continue
         uris = {name: str(folder / "desired" / f"{name}.parquet") for name in DESIRED_FILES}
         if all(storage.exists(uri) for uri in uris.values()):
