@@ -239,3 +239,45 @@ def test_the_store_url_comes_from_the_airflow_connection(monkeypatch: pytest.Mon
         AuditError, match=r"^Airflow connection 'audit_ftp' has type 'ftp'; the audit store needs"
     ):
         audit.audit_url("audit_ftp")
+
+
+def test_each_operation_keeps_its_reason_and_an_old_store_gains_the_column_and_indexes(
+    audit_url: sa.URL,
+) -> None:
+    # the operations table as it was before reasons were kept: no reason column, no indexes
+    old = sa.MetaData()
+    sa.Table(
+        "provisioning_operations",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("run_id", sa.Integer, nullable=False),
+        *(sa.Column(name, sa.Text) for name in ("operation", "target", "group", "status", "error")),
+        sa.Column("http_status", sa.Integer),
+        sa.Column("attempts", sa.Integer),
+        sa.Column("duration_ms", sa.Float),
+    )
+    engine = sa.create_engine(audit_url)
+    old.create_all(engine)
+    engine.dispose()
+
+    store = AuditStore(audit_url)
+    inspector = sa.inspect(store.engine)
+    assert "reason" in {column["name"] for column in inspector.get_columns("provisioning_operations")}
+    assert {index["name"] for index in inspector.get_indexes("provisioning_operations")} >= {
+        "ix_provisioning_operations_target",
+        "ix_provisioning_operations_group",
+    }
+    reasons = ["rule manual mapping from 'engineering': the group is not in Confluence", "new", None, "qa"]
+    run_id = store.record_run(identity(), outcome(operations=OPERATIONS.assign(reason=reasons)))
+
+    failed = store.operations_with_reasons(run_id, status="failed")
+    assert failed[["target", "error"]].values.tolist() == [["bob", "email: not a valid address"]]
+    assert failed["reason"].isna().all()
+    assert store.operations_with_reasons(run_id)["reason"].tolist()[:2] == reasons[:2]
+    pd.testing.assert_frame_equal(store.operations(run_id), OPERATIONS)
+    history = store.operation_history({"alice"})
+    assert history[["dag_run_id", "operation", "group", "reason"]].values.tolist() == [
+        ["scheduled__2025-03-01T02:00:00+00:00", "add_membership", "engineering", "qa"],
+        ["scheduled__2025-03-01T02:00:00+00:00", "create_user", pd.NA, "new"],
+    ]
+    store.close()
