@@ -622,45 +622,52 @@ class AuditStore:
         )
         return self._frame(query, HISTORY)
 
-    def find_names(self, text: str, *, limit: int = 20) -> NameMatches:
-        """Users and groups whose names contain ``text`` (users also by email or display name)."""
+    def find_names(
+        self, text: str, *, dag_ids: Collection[str] | None = None, limit: int = 20
+    ) -> NameMatches:
+        """Users and groups whose names contain ``text`` (users also by email or display name).
+
+        Only names that runs of ``dag_ids`` (all when None) pushed, managed or operated on.
+        """
         pattern = f"%{_escape_like(text.strip().lower())}%"
 
         def like(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
             return sa.func.lower(column).like(pattern, escape="\\")
 
+        def of_dags(run_id: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+            if dag_ids is None:
+                return []
+            return [run_id.in_(sa.select(runs.c.id).where(runs.c.dag_id.in_(sorted(dag_ids))))]
+
+        def names(column: sa.ColumnElement[Any], *conditions: sa.ColumnElement[bool]) -> set[str]:
+            query = sa.select(column).where(*conditions).distinct().limit(limit)
+            return set(conn.execute(query).scalars())
+
         with self.engine.connect() as conn:
-            users = set(
-                conn.execute(
-                    sa.select(ledger.c.username)
-                    .where(sa.or_(like(ledger.c.username), like(ledger.c.email), like(ledger.c.display_name)))
-                    .limit(limit)
-                ).scalars()
+            users = names(
+                ledger.c.username,
+                sa.or_(like(ledger.c.username), like(ledger.c.email), like(ledger.c.display_name)),
+                *of_dags(ledger.c.run_id),
+            ) | names(
+                operations.c.target,
+                operations.c.operation.not_in(GROUP_OPERATIONS),
+                like(operations.c.target),
+                *of_dags(operations.c.run_id),
             )
-            users |= set(
-                conn.execute(
-                    sa.select(operations.c.target)
-                    .where(operations.c.operation.not_in(GROUP_OPERATIONS), like(operations.c.target))
-                    .distinct()
-                    .limit(limit)
-                ).scalars()
-            )
-            groups = set(
-                conn.execute(
-                    sa.select(managed_groups.c.name).where(like(managed_groups.c.name)).limit(limit)
-                ).scalars()
-            )
-            groups |= set(
-                conn.execute(
-                    sa.select(operations.c.group).where(like(operations.c.group)).distinct().limit(limit)
-                ).scalars()
-            )
+            groups = names(
+                managed_groups.c.name, like(managed_groups.c.name), *of_dags(managed_groups.c.run_id)
+            ) | names(operations.c.group, like(operations.c.group), *of_dags(operations.c.run_id))
         return NameMatches(users=sorted(users)[:limit], groups=sorted(groups)[:limit])
 
-    def ledger_entry(self, username: str) -> dict[str, Any] | None:
-        """What was last pushed for ``username`` (email, display name, when, by which run), if anything."""
+    def ledger_entry(self, username: str, *, dag_ids: Collection[str] | None = None) -> dict[str, Any] | None:
+        """What runs of ``dag_ids`` last pushed for ``username``: email, display name, when, which run."""
+        conditions = [ledger.c.username == username]
+        if dag_ids is not None:
+            conditions.append(
+                ledger.c.run_id.in_(sa.select(runs.c.id).where(runs.c.dag_id.in_(sorted(dag_ids))))
+            )
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(ledger).where(ledger.c.username == username)).one_or_none()
+            row = conn.execute(sa.select(ledger).where(*conditions)).one_or_none()
         if row is None:
             return None
         entry = dict(row._mapping)

@@ -44,7 +44,7 @@ def test_every_route_refuses_a_request_without_a_session(
     airflow_api: TestClient, history: HistorySite
 ) -> None:
     paths = plugin_paths(airflow_api, history)
-    assert len(paths) >= 13
+    assert len(paths) >= 14
     for path in paths:
         answer = get(airflow_api, None, path, q="alice", dag_id=DAG_ID, run_id=RUN_2)
         assert answer.status_code == 401, path
@@ -69,9 +69,15 @@ def test_a_user_sees_only_the_history_of_the_dags_they_may_read(
     runs = get(airflow_api, token, "/api/runs").json()
     assert [run["dag_run_id"] for run in runs["runs"]] == [RUN_3]
     assert get(airflow_api, token, f"/api/runs/{history.ids[RUN_2]}").status_code == 403
-    assert get(airflow_api, token, f"/runs/{history.ids[RUN_2]}/report").status_code == 403
+    assert get(airflow_api, token, f"/runs/{history.ids[RUN_2]}/report.html").status_code == 403
     assert get(airflow_api, token, "/dag-run", dag_id=DAG_ID, run_id=RUN_2).status_code == 403
     assert get(airflow_api, token, "/api/people/alice").json()["timeline"] == []
+    assert get(airflow_api, token, "/api/people/alice").json()["pushed"] is None
+    assert get(airflow_api, token, "/api/search", q="a").json() == {
+        "query": "a",
+        "users": ["erin"],
+        "groups": ["sales"],
+    }
     assert [row["dag_run_id"] for row in get(airflow_api, token, "/api/people/erin").json()["timeline"]] == [
         RUN_3
     ]
@@ -160,7 +166,9 @@ def test_a_run_shows_its_failures_with_reasons_rejects_and_guards(
 def test_the_report_is_served_as_written_and_may_run_no_script(
     airflow_api: TestClient, tokens: dict[str, str], history: HistorySite
 ) -> None:
-    answer = get(airflow_api, tokens["viewer"], f"/runs/{history.ids[RUN_2]}/report")
+    framed = get(airflow_api, tokens["viewer"], f"/runs/{history.ids[RUN_2]}/report")
+    assert f'<iframe id="report" src="{PREFIX}/runs/{history.ids[RUN_2]}/report.html"' in framed.text
+    answer = get(airflow_api, tokens["viewer"], f"/runs/{history.ids[RUN_2]}/report.html")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/html")
     assert answer.headers["content-security-policy"].startswith("sandbox;")
@@ -177,7 +185,7 @@ def test_a_pruned_report_is_a_clear_404(
     saved = report.read_text()
     report.unlink()
     try:
-        answer = get(airflow_api, tokens["viewer"], f"/runs/{run.id}/report")
+        answer = get(airflow_api, tokens["viewer"], f"/runs/{run.id}/report.html")
         assert answer.status_code == 404
         assert "run folder was pruned" in answer.json()["detail"]
         assert get(airflow_api, tokens["viewer"], f"/api/runs/{run.id}").json()["report_available"] is False

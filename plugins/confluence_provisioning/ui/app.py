@@ -28,7 +28,9 @@ from confluence_provisioning.ui.links import URL_PREFIX
 CONFIG_SECTION = "confluence_provisioning"
 # the served report is a file the report task wrote: no script may run in it, nothing is fetched
 REPORT_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; form-action 'self'"
+)
 
 
 def audit_store() -> AuditStore:
@@ -83,7 +85,7 @@ def _json_routes() -> APIRouter:
 
     @router.get("/search")
     def search(reader: ReaderDep, q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
-        return history.search(reader.store, q)
+        return history.search(reader.store, q, reader.dag_ids)
 
     @router.get("/people/{username}")
     def person(reader: ReaderDep, username: str) -> dict[str, Any]:
@@ -129,7 +131,14 @@ def _page_routes() -> APIRouter:
         return _render(request, "run.html.j2", run=history.run_detail(reader.store, run))
 
     @router.get("/runs/{run_id}/report", name="report_page")
-    def report_page(reader: ReaderDep, run_id: int) -> HTMLResponse:
+    def report_page(request: Request, reader: ReaderDep, run_id: int) -> HTMLResponse:
+        """The report framed under the page's navigation."""
+        run = reader.require_run(reader.store.get_run(run_id))
+        return _render(request, "report.html.j2", run=history.run_summary(run, 0))
+
+    @router.get("/runs/{run_id}/report.html", name="report_file")
+    def report_file(reader: ReaderDep, run_id: int) -> HTMLResponse:
+        """The report file itself, as the report task wrote it."""
         run = reader.require_run(reader.store.get_run(run_id))
         html = history.report_html(run)
         if html is None:
@@ -147,7 +156,7 @@ def _page_routes() -> APIRouter:
 
     @router.get("/search", name="search_page")
     def search_page(request: Request, reader: ReaderDep, q: str = "") -> HTMLResponse:
-        results = history.search(reader.store, q) if q.strip() else None
+        results = history.search(reader.store, q, reader.dag_ids) if q.strip() else None
         return _render(request, "search.html.j2", query=q, results=results)
 
     @router.get("/people/{username}", name="person_page")

@@ -126,8 +126,8 @@ def chart(store: AuditStore, readable: Collection[str]) -> dict[str, Any]:
     }
 
 
-def search(store: AuditStore, text: str) -> dict[str, Any]:
-    matches = store.find_names(text)
+def search(store: AuditStore, text: str, readable: Collection[str]) -> dict[str, Any]:
+    matches = store.find_names(text, dag_ids=set(readable))
     return {"query": text, "users": matches.users, "groups": matches.groups}
 
 
@@ -140,7 +140,7 @@ def person(store: AuditStore, username: str, readable: Collection[str]) -> dict[
     state = _desired_state(store, readable if timeline.empty else {timeline.iloc[0]["dag_id"]})
     return {
         "username": username,
-        "pushed": _pushed(store, username),
+        "pushed": _pushed(store, username, readable),
         "timeline": _records(timeline),
         "explanation": _explain_user(username.lower(), timeline, state),
     }
@@ -236,8 +236,8 @@ def _explain_group(name: str, state: DesiredState | None) -> dict[str, Any]:
     }
 
 
-def _pushed(store: AuditStore, username: str) -> dict[str, Any] | None:
-    entry = store.ledger_entry(username.lower())
+def _pushed(store: AuditStore, username: str, readable: Collection[str]) -> dict[str, Any] | None:
+    entry = store.ledger_entry(username.lower(), dag_ids=set(readable))
     if entry is None:
         return None
     return {**entry, "pushed_at": entry["pushed_at"].isoformat()}
