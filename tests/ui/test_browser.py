@@ -181,7 +181,9 @@ def test_an_admin_finds_the_runs_a_report_a_moved_user_and_the_sync_report_link(
 
     first, second = synced.runs
     page = browser.new_page(viewport={"width": 1400, "height": 900})
+    # generous: CI's two cores run Airflow's UI, its API server and the browser at once
     page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
 
     # log in
     page.goto(f"{airflow_server.url}/")
@@ -193,7 +195,7 @@ def test_an_admin_finds_the_runs_a_report_a_moved_user_and_the_sync_report_link(
     page.wait_for_url(f"{airflow_server.url}/**")
 
     # the page, from the navigation: both runs with their counts
-    page.get_by_role("link", name="Provisioning").click()
+    page.get_by_role("link", name="Provisioning", exact=True).click()
     frame = page.frame_locator("iframe")
     rows = frame.locator("tr.run")
     expect(rows).to_have_count(2)
