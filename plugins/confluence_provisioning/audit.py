@@ -62,6 +62,9 @@ runs = sa.Table(
     sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("report_uri", sa.Text),
+    # "kind (connection id)" of each side; NULL when the rules file could not be read
+    sa.Column("source", sa.String(250)),
+    sa.Column("target", sa.String(250)),
     sa.UniqueConstraint("dag_id", "dag_run_id", name="uq_provisioning_runs_dag_run"),
 )
 
@@ -220,6 +223,8 @@ class RunIdentity:
     rules_file: str
     rules_sha256: str
     dry_run: bool
+    source: str | None = None  # "ldap (ldap_default)": the source's kind and connection
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,8 @@ class RunRecord:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     error: str | None = None
     report_uri: str | None = None
+    source: str | None = None
+    target: str | None = None
 
     def total(self, status: str | None = None) -> int:
         """Operations of the run, all or those with ``status``."""
@@ -427,6 +434,8 @@ class AuditStore:
             "rules_file": identity.rules_file,
             "rules_sha256": identity.rules_sha256,
             "dry_run": identity.dry_run,
+            "source": identity.source,
+            "target": identity.target,
             **values,
         }
         return int(conn.execute(runs.insert().values(**row)).inserted_primary_key[0])
@@ -791,6 +800,8 @@ def _run_record(row: Mapping[str, Any]) -> RunRecord:
         counts=row["counts"] or {},
         error=row["error"],
         report_uri=row["report_uri"],
+        source=row["source"],
+        target=row["target"],
     )
 
 

@@ -52,6 +52,10 @@ def test_the_identity_carries_the_hash_of_the_rules_as_read(rules_dir: Path) -> 
 
     assert identity.rules_sha256 == hashlib.sha256((rules_dir / "default.yaml").read_bytes()).hexdigest()
     assert (identity.dag_run_id, identity.dry_run) == ("scheduled__2025-03-01T02:00:00+00:00", False)
+    assert (identity.source, identity.target) == (
+        "ldap (ldap_default)",
+        "confluence_data_center (confluence_default)",
+    )
 
 
 def test_a_broken_rules_file_fails_the_task_with_every_mistake(rules_dir: Path) -> None:
@@ -73,3 +77,4 @@ def test_a_rules_file_outside_the_folder_cannot_be_named(rules_dir: Path) -> Non
         "choose one of ['default.yaml', 'broken.yaml']"
     )
     assert run.identity().rules_sha256 == ""  # the failure can still be recorded
+    assert (run.identity().source, run.identity().target) == (None, None)

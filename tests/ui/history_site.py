@@ -35,6 +35,7 @@ ENGINEERING_OUT = (
 QA_IN = "rule manual mapping from 'qa': alice belongs in qa"
 CAROL_ERROR = "email: not a valid address"
 DAVE_HELD = "email collision with bob"
+SOURCE, TARGET = "ldap (ldap_default)", "confluence_data_center (confluence_default)"
 
 
 def operations(*rows: tuple) -> pd.DataFrame:
@@ -251,7 +252,7 @@ def _record(
             error=error,
         ),
     )
-    identity = RunIdentity(dag_id, dag_run_id, started, "default.yaml", "a" * 64, dry_run)
+    identity = RunIdentity(dag_id, dag_run_id, started, "default.yaml", "a" * 64, dry_run, SOURCE, TARGET)
     return store.record_run(
         identity,
         RunOutcome(

@@ -115,7 +115,19 @@ class RunContext:
             rules_file=self.params.rules_file,
             rules_sha256=self._rules_sha256(),
             dry_run=self.params.dry_run,
+            **self._sides(),
         )
+
+    def _sides(self) -> dict[str, str]:
+        """The source and the target as "kind (connection id)"; none when the rules file is broken."""
+        try:
+            settings = self.settings
+        except AirflowFailException:
+            return {}
+        return {
+            side: f"{endpoint.kind} ({endpoint.connection_id})"
+            for side, endpoint in (("source", settings.source), ("target", settings.target))
+        }
 
     def _rules_sha256(self) -> str:
         """The hash of the rules as they were read; empty when the file is not there to read."""

@@ -73,6 +73,8 @@ def run_summary(run: RunRecord, rejects: int) -> dict[str, Any]:
         if run.ended_at
         else None,
         "rules_file": run.rules_file,
+        "source": run.source,
+        "target": run.target,
         "dry_run": run.dry_run,
         "status": run.status,
         "operations": run.counts,
