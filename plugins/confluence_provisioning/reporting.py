@@ -174,7 +174,7 @@ def render_html(data: ReportData) -> str:
     changes = results[~results["status"].isin([*UNFINISHED, SKIPPED])]
     counts = operation_counts(results)
     return (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             data=data,
@@ -247,9 +247,10 @@ def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
-def _environment() -> jinja2.Environment:
+def environment(package: str = "confluence_provisioning") -> jinja2.Environment:
+    """The Jinja2 environment of the ``templates`` folder of ``package``: autoescaped, strict."""
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("confluence_provisioning", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

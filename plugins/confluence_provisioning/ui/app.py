@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 from airflow.configuration import conf
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from confluence_provisioning import reporting
@@ -59,16 +59,7 @@ def _json_routes() -> APIRouter:
     router = APIRouter()
 
     @router.get("/runs")
-    def runs(
-        reader: ReaderDep,
-        run_status: Annotated[str | None, Query(alias="status")] = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        dag_id: str | None = None,
-        page: Annotated[int, Query(ge=1)] = 1,
-        page_size: Annotated[int, Query(ge=1, le=200)] = history.PAGE_SIZE,
-    ) -> dict[str, Any]:
-        filters = _filters(run_status, date_from, date_to, dag_id, page, page_size)
+    def runs(reader: ReaderDep, filters: RunFiltersDep) -> dict[str, Any]:
         return history.runs_page(reader.store, reader.dag_ids, filters)
 
     @router.get("/runs/{run_id}")
@@ -105,16 +96,8 @@ def _page_routes() -> APIRouter:
     router = APIRouter(default_response_class=HTMLResponse)
 
     @router.get("/", name="runs_page")
-    def runs_page(
-        request: Request,
-        reader: ReaderDep,
-        run_status: Annotated[str | None, Query(alias="status")] = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        dag_id: str | None = None,
-        page: Annotated[int, Query(ge=1)] = 1,
-    ) -> HTMLResponse:
-        filters = _filters(run_status, date_from, date_to, dag_id, page, history.PAGE_SIZE)
+    def runs_page(request: Request, reader: ReaderDep, filters: RunFiltersDep) -> HTMLResponse:
+        dag_id = filters.dag_id
         return _render(
             request,
             "runs.html.j2",
@@ -197,22 +180,26 @@ def _airflow_base(request: Request) -> str:
     return root.removesuffix(URL_PREFIX)
 
 
-def _filters(
-    run_status: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    dag_id: str | None,
-    page: int,
-    size: int,
+def run_filters(
+    run_status: Annotated[str | None, Query(alias="status")] = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    dag_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = history.PAGE_SIZE,
 ) -> history.RunFilters:
+    """The runs table's query: empty form fields mean no filter; dates are YYYY-MM-DD (400 otherwise)."""
     return history.RunFilters(
         status=run_status or None,
         started_from=_date(date_from, "date_from"),
         started_to=_date(date_to, "date_to"),
         dag_id=dag_id or None,
         page=page,
-        page_size=size,
+        page_size=page_size,
     )
+
+
+RunFiltersDep = Annotated[history.RunFilters, Depends(run_filters)]
 
 
 def _date(text: str | None, name: str) -> date | None:
@@ -228,13 +215,7 @@ def _date(text: str | None, name: str) -> date | None:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("confluence_provisioning.ui", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return reporting.environment("confluence_provisioning.ui")
 
 
 app = create_app()
