@@ -240,6 +240,7 @@ def test_an_admin_finds_the_runs_a_report_a_moved_user_and_the_sync_report_link(
 
     # the report task's extra link opens the run's page (same origin: in the same tab)
     page.goto(f"{airflow_server.url}/dags/{DAG_ID}/runs/{second.dag_run_id}/tasks/report")
+    page.get_by_role("link", name="Details", exact=True).click()  # the task instance's tab with its links
     link = page.get_by_role("link", name="Sync report")
     expect(link).to_be_visible()
     shot(page, "06-task")
