@@ -1,9 +1,10 @@
-"""Shared fixtures: a real slapd, the Confluence emulator, and an Airflow home per test session."""
+"""Shared fixtures: a real slapd, the emulators, and an Airflow home per test session."""
 
 pytest_plugins = [
     "tests.fixtures.ldap",
     "tests.fixtures.confluence",
     "tests.fixtures.okta",
+    "tests.fixtures.entra",
     "tests.fixtures.postgres",
     "tests.fixtures.airflow",
 ]

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.emulation.admin import control_router
-from sandbox.emulation.jsonio import json_response
+from sandbox.emulation.jsonio import encode_json, json_response
 from sandbox.entra import admin
 from sandbox.entra.emulator import EntraEmulator
 from sandbox.entra.graph import GROUP, MAX_BATCH, USER, GraphError, error_body, token_error_body
-from sandbox.entra.middleware import CALLER, GraphMiddleware, throttled_body
+from sandbox.entra.middleware import CALLER, GraphMiddleware, injected_error, throttled
 from sandbox.entra.queries import Request as Query
 from sandbox.entra.queries import delta_page, get_object, list_page, member_page
 
@@ -127,20 +127,12 @@ def _batched(emulator: EntraEmulator, base: str, caller: str, sub: dict[str, Any
         limiter = emulator.limiter
         decision = limiter.take(caller) if limiter is not None else None
         if decision is not None and not decision.allowed:
-            retry = dict(decision.headers).get(b"retry-after", b"1").decode()
-            raise GraphError(
-                429, "TooManyRequests", throttled_body()["error"]["message"], {"Retry-After": retry}
-            )
+            raise throttled(dict(decision.headers).get(b"retry-after", b"1").decode())
         fault = emulator.faults.decide(method, "/v1.0/" + path) if emulator.faults else None
         if fault is not None and fault.kind == "burst_429":
-            raise GraphError(
-                429, "TooManyRequests", "Injected fault", {"Retry-After": str(fault.retry_after)}
-            )
-        if fault is not None and fault.kind is not None:
-            status = fault.status or 503
-            raise GraphError(
-                status, "serviceNotAvailable" if status == 503 else "generalException", "Injected fault"
-            )
+            raise throttled(str(fault.retry_after))
+        if fault is not None and fault.kind is not None:  # an error; a dropped connection is a 503 here
+            raise injected_error(fault.status or 503)
         body = handler(
             emulator, Query(base, path, dict(parse_qsl(url.query, keep_blank_values=True))), values
         )
@@ -243,7 +235,9 @@ def _token(emulator: EntraEmulator, tenant: str, form: dict[str, str], authoriza
 
 async def _graph_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, GraphError)
-    return json_response(error.body(), error.status, headers=error.headers)
+    return Response(
+        encode_json(error.body()), error.status, headers=error.headers, media_type="application/json"
+    )
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -1,6 +1,6 @@
 """An LDIF test directory (``sandbox.directories.model``) as the Entra tenant that holds the same people.
 
-The mapping is the table in README.md beside this file; keep the two in step.
+The mapping is the table in README.md beside this file (keep the two in step).
 
 ``domain`` is the suffix's ``dc`` values joined by dots (``example.com``). Entra would refuse some
 of the example's hard-case logins in a user principal name; the mapping keeps them, because the

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sandbox.emulation.jsonio import encode_json
 from sandbox.emulation.middleware import ASGIApp, Headers, Reply, Route, Scope, ServingMiddleware
 from sandbox.entra.emulator import EntraEmulator
-from sandbox.entra.graph import GRAPH_APP_ID, error_body
+from sandbox.entra.graph import GRAPH_APP_ID, GraphError, error_body
 
 JSON = b"application/json"
 GRAPH_PREFIX = "/v1.0/"
@@ -46,12 +46,22 @@ class GraphMiddleware(ServingMiddleware):
         return Reply(401, body, JSON, [(b"www-authenticate", _CHALLENGE)])
 
     def too_many_requests(self, headers: Headers) -> Reply:
-        return Reply(429, encode_json(throttled_body()), JSON, headers)
+        return Reply(429, encode_json(throttled().body()), JSON, headers)
 
     def injected_error(self, status: int, headers: Headers) -> Reply:
-        code = "serviceNotAvailable" if status == 503 else "generalException"
-        return Reply(status, encode_json(error_body(code, "Injected fault")), JSON, headers)
+        return Reply(status, encode_json(injected_error(status).body()), JSON, headers)
 
 
-def throttled_body() -> dict:
-    return error_body("TooManyRequests", "Too many requests. Please retry after the time in Retry-After.")
+def injected_error(status: int) -> GraphError:
+    """The error a fault rule answers with (also inside a `$batch`)."""
+    return GraphError(
+        status, "serviceNotAvailable" if status == 503 else "generalException", "Injected fault"
+    )
+
+
+def throttled(retry_after: str | None = None) -> GraphError:
+    """A throttled request's answer (also inside a `$batch`, where Retry-After is one of its headers)."""
+    headers = {"Retry-After": retry_after} if retry_after is not None else None
+    return GraphError(
+        429, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.", headers
+    )
