@@ -8,7 +8,7 @@ from typing import ClassVar
 import pandas as pd
 import pyarrow as pa
 
-from confluence_provisioning.sources.ldap.rejects import RejectLog
+from confluence_provisioning.sources.rejects import RejectLog
 
 
 def arrow_strings(values: list[str] | list[str | None]) -> pd.arrays.ArrowStringArray:

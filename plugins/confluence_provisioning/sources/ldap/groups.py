@@ -12,8 +12,8 @@ from confluence_provisioning.sources.ldap.entry_columns import EntryColumns, arr
 from confluence_provisioning.sources.ldap.entry_values import Unusable, entry_id, naming_value
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
 from confluence_provisioning.sources.ldap.ranges import all_values
-from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.search import Search, entries
+from confluence_provisioning.sources.rejects import RejectLog
 
 OBJECT_SID = "objectSid"
 

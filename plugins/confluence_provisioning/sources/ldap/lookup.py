@@ -9,8 +9,8 @@ from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.sources.ldap.bases import search_bases
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
-from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.users import read_users, user_searches
+from confluence_provisioning.sources.rejects import RejectLog
 
 
 def login_filter(profile: DirectoryProfile, login: str) -> str:

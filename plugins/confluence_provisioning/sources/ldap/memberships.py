@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 from confluence_provisioning import frames
 from confluence_provisioning.sources.ldap.dn import DnIndex
 from confluence_provisioning.sources.ldap.groups import GroupColumns
-from confluence_provisioning.sources.ldap.nesting import Flattened, flatten
-from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.users import UserColumns
+from confluence_provisioning.sources.nesting import Flattened, flatten
+from confluence_provisioning.sources.rejects import RejectLog
 
 # Member attributes whose values are user logins rather than DNs.
 LOGIN_VALUED = {"memberuid"}

@@ -19,8 +19,8 @@ from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
 from confluence_provisioning.sources.ldap.groups import group_searches, read_groups
 from confluence_provisioning.sources.ldap.memberships import membership_frame
-from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.users import read_users, user_searches
+from confluence_provisioning.sources.rejects import RejectLog
 
 
 def extract(conn: ldap3.Connection, profile: DirectoryProfile) -> SourceSnapshot:

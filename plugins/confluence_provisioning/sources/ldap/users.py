@@ -26,8 +26,8 @@ from confluence_provisioning.sources.ldap.entry_values import (
     naming_value,
 )
 from confluence_provisioning.sources.ldap.flavours import DirectoryProfile
-from confluence_provisioning.sources.ldap.rejects import RejectLog
 from confluence_provisioning.sources.ldap.search import Search, entries
+from confluence_provisioning.sources.rejects import RejectLog
 
 PRIMARY_GROUP_ID = "primaryGroupID"
 

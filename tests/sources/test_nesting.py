@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from confluence_provisioning.sources.ldap.nesting import Flattened, flatten
+from confluence_provisioning.sources.nesting import Flattened, flatten
 
 
 def rows(flat: Flattened) -> list[tuple[int, str, bool]]:
