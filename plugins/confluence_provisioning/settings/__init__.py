@@ -27,6 +27,7 @@ from confluence_provisioning.settings.models import (
 )
 from confluence_provisioning.settings.sources import (
     DisabledRule,
+    EntraSourceSettings,
     Flavour,
     LdapSourceSettings,
     OktaSourceSettings,
@@ -44,6 +45,7 @@ __all__ = [
     "ConfluenceDcTargetSettings",
     "DefaultGroups",
     "DisabledRule",
+    "EntraSourceSettings",
     "Flavour",
     "GroupMapping",
     "GroupRules",

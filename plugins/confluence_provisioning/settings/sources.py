@@ -133,6 +133,30 @@ class OktaSourceSettings(Strict):
         return statuses
 
 
+class EntraSourceSettings(Strict):
+    """Microsoft Entra ID through Microsoft Graph (connection: see ``sources.entra.hook``)."""
+
+    kind: Literal["entra_id"] = "entra_id"
+    connection_id: str = "entra_default"
+    # the user property that is the login (the username rule reads it): userPrincipalName, or e.g.
+    # onPremisesSamAccountName in a tenant synced from Active Directory, mailNickname, mail
+    login_attribute: str = "userPrincipalName"
+    email_attribute: str = "mail"
+    display_name_attribute: str = "displayName"
+    # extra user properties to read (for scoping rules and rewrites), e.g. department, employeeId
+    extra_attributes: list[str] = Field(default_factory=list)
+    include_guests: bool = False  # guest accounts (userType Guest) are read only when true
+    # memberships: "direct" reads each group's direct members and flattens nesting here (and is
+    # what delta queries keep up to date); "transitive" asks Graph for every group's
+    # transitiveMembers (no incremental reads)
+    memberships: Literal["direct", "transitive"] = "direct"
+    nested_groups: bool = True  # with "direct": members of nested groups count
+    incremental: bool = True  # after a full read, read only the changes (delta queries)
+    page_size: int = Field(default=999, ge=1, le=999)  # Graph's largest page
+    batch_size: int = Field(default=20, ge=1, le=20)  # member reads in one JSON $batch
+    min_users: int = Field(default=1, ge=0)
+
+
 def _source_kind(value: object) -> str:
     """The kind of a source section; LDAP when it names none (the legacy ``directory:`` form)."""
     if isinstance(value, dict):
@@ -142,6 +166,8 @@ def _source_kind(value: object) -> str:
 
 # the kinds a rules file can name; a new source kind adds its model here
 SourceSettings = Annotated[
-    Annotated[LdapSourceSettings, Tag("ldap")] | Annotated[OktaSourceSettings, Tag("okta")],
+    Annotated[LdapSourceSettings, Tag("ldap")]
+    | Annotated[OktaSourceSettings, Tag("okta")]
+    | Annotated[EntraSourceSettings, Tag("entra_id")],
     Discriminator(_source_kind),
 ]

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 READERS = {
     "ldap": "confluence_provisioning.sources.ldap.reading",
     "okta": "confluence_provisioning.sources.okta.reading",
+    "entra_id": "confluence_provisioning.sources.entra.reading",
 }
 
 
