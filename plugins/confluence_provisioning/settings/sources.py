@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
-from confluence_provisioning.settings.base import Strict
+from confluence_provisioning.settings.base import RetrySettings, Strict
 from confluence_provisioning.sources.ldap.filter_syntax import filter_problem
 
 
@@ -155,6 +155,8 @@ class EntraSourceSettings(Strict):
     page_size: int = Field(default=999, ge=1, le=999)  # Graph's largest page
     batch_size: int = Field(default=20, ge=1, le=20)  # member reads in one JSON $batch
     min_users: int = Field(default=1, ge=0)
+    # transient answers (429, 5xx, dropped connections): attempts and time budget of one request
+    retry: RetrySettings = Field(default_factory=RetrySettings)
 
 
 def _source_kind(value: object) -> str:

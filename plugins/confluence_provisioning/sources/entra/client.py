@@ -83,9 +83,9 @@ class GraphClient:
         """The bodies of GET ``paths`` (at most 20) sent as one JSON batch; throttled ones are sent again."""
         bodies: dict[str, dict[str, Any]] = {}
         pending = {str(n): path for n, path in enumerate(paths)}
-        attempt, started = 0, time.monotonic()
+        attempt, started = 0, time.monotonic()  # attempts count rounds in a row that got nothing
         while pending:
-            attempt += 1
+            before = len(pending)
             requests = [{"id": i, "method": "GET", "url": "/" + p.lstrip("/")} for i, p in pending.items()]
             answer = self._json("POST", self.url("$batch"), json={"requests": requests})
             waits: list[float] = []
@@ -105,6 +105,7 @@ class GraphClient:
             if pending and not failed:
                 raise EntraReadError(f"a $batch answer left out requests {sorted(pending)}")
             if pending:
+                attempt = 1 if len(pending) < before else attempt + 1
                 delay = self._delay(attempt, max(waits), throttled=True)
                 if (
                     attempt >= self.retry.max_attempts

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from confluence_provisioning.settings import RetrySettings
 from confluence_provisioning.sources.entra.client import GraphClient
 from confluence_provisioning.sources.entra.errors import EntraReadError
 
@@ -139,9 +140,9 @@ class EntraHook(BaseHook):
             conn.extra_dejson,
         )
 
-    def get_conn(self) -> GraphClient:
+    def get_conn(self, retry: RetrySettings | None = None) -> GraphClient:
         """A new Graph client (it gets its token on first use); the caller closes it."""
-        return GraphClient(self.options)
+        return GraphClient(self.options, retry, on_retry=self.log.warning)
 
     def test_connection(self) -> tuple[bool, str]:
         """Airflow's "Test connection": get a token and read one user and one group."""

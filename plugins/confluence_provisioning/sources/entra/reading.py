@@ -39,7 +39,7 @@ log = logging.getLogger("confluence_provisioning.sources.entra")
 def read_source(settings: EntraSourceSettings, context: SourceContext) -> SourceSnapshot:
     """The source contract (``sources.read_source``)."""
     hook = EntraHook(settings.connection_id)
-    with hook.get_conn() as client:
+    with hook.get_conn(settings.retry) as client:
         reader = EntraReader(client, settings)
         tenant, how = reader.read(context)
         log.info("Read Entra ID (%s) with %d requests", how, client.requests)
