@@ -110,7 +110,7 @@ def _record_failure(context: Any) -> None:
             type="boolean",
             title="Full read of the source",
             description="Read every user and group of the identity provider, not only what "
-            "changed since the last run (for sources that read incrementally, such as Okta).",
+            "changed since the last run (for sources that read incrementally: Okta, Entra ID).",
         ),
         "only_users": Param(
             [],

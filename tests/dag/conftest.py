@@ -60,6 +60,10 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rules["run"] |= {"task_retries": 1, "task_retry_delay_seconds": 0.2}
     rules["target"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
     (folder / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    entra = yaml.safe_load((REPO / "include" / "mapping_rules" / "entra.yaml").read_text(encoding="utf-8"))
+    entra["run"], entra["target"] = rules["run"], rules["target"]
+    entra["source"]["retry"] = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    (folder / "entra.yaml").write_text(yaml.safe_dump(entra), encoding="utf-8")
     return folder
 
 

@@ -29,7 +29,7 @@ delete: member
 member: uid=mford,{PEOPLE}
 -
 
-dn: uid=epark,{PEOPLE}
+dn: uid=kbaker,{PEOPLE}
 changetype: delete
 
 dn: uid=ckim,{PEOPLE}
@@ -77,8 +77,8 @@ def test_an_incremental_read_equals_a_full_read_and_asks_only_for_changes(
     }
     _assert_same(after, read_source(SETTINGS, SourceContext()))
     logins = set(after.users["login"])
-    assert {"nhire", "colin.kim"} <= logins and not {"epark", "ckim"} & logins
-    assert set(before.users["login"]) - logins == {"epark", "ckim"}
+    assert {"nhire", "colin.kim"} <= logins and not {"kbaker", "ckim"} & logins
+    assert set(before.users["login"]) - logins == {"kbaker", "ckim"}
     assert len(after.memberships) != len(before.memberships)
 
 
