@@ -29,6 +29,7 @@ DEFAULT_PARAMS = {
     "allow_over_limits": False,
     "full_read": False,
     "only_users": [],
+    "full_read": False,
 }
 
 
