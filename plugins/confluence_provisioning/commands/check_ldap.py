@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     if args.user is not None:
         _print_lookup(found, args.user, out)
     else:
-        _print_snapshot(found, out)
+        print_snapshot(found, out)
     return 0
 
 
@@ -98,7 +98,7 @@ def _where(base_dn: str | None, base_rdn: str | None) -> str:
     return base_dn or (f"{base_rdn} under {contexts}" if base_rdn else contexts)
 
 
-def _print_snapshot(snapshot: SourceSnapshot, out: TextIO) -> None:
+def print_snapshot(snapshot: SourceSnapshot, out: TextIO) -> None:
     users, memberships, rejects = snapshot.users, snapshot.memberships, snapshot.rejects
     disabled = int((~users["active"]).sum())
     direct = int(memberships["direct"].sum())
