@@ -24,6 +24,9 @@ from confluence_provisioning.settings import (
     load_settings,
 )
 
+if TYPE_CHECKING:
+    from confluence_provisioning.sources.entra.hook import EntraOptions
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", type=Path, metavar="FILE", help="rules file whose source section to use")
