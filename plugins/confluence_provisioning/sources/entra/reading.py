@@ -64,15 +64,27 @@ class EntraReader:
         options = self.client.options
         key = f"entra_id:{options.tenant_id}:{self.settings.connection_id}"
         digest = fingerprint(graph=options.graph_url, users=self.user_select, groups=self.group_select)
-        state, how = read_state(
+        read: list[Tenant] = []  # the tenant as read: no need to rebuild it from its tables
+
+        def read_all() -> SourceState:
+            tenant, cursor = self.read_all(with_links=context.states is not None)
+            read.append(tenant)
+            return tenant.to_state(cursor)
+
+        def read_changes(saved: SourceState) -> SourceState:
+            tenant, cursor = self.read_changes(Tenant.from_state(saved), saved.cursor)
+            read.append(tenant)
+            return tenant.to_state(cursor)
+
+        _, how = read_state(
             context.states,
             key,
             digest,
             full_read=context.full_read,
-            read_all=lambda: _state(*self.read_all(with_links=context.states is not None)),
-            read_changes=lambda saved: _state(*self.read_changes(Tenant.from_state(saved), saved.cursor)),
+            read_all=read_all,
+            read_changes=read_changes,
         )
-        return Tenant.from_state(state), how
+        return read[-1], how
 
     # -- full read ------------------------------------------------------------------------------
 
@@ -173,7 +185,3 @@ class EntraReader:
         if not end:
             raise EntraReadError(f"the {name} delta round ended without a deltaLink")
         links[name] = end
-
-
-def _state(tenant: Tenant, cursor: dict[str, str]) -> SourceState:
-    return tenant.to_state(cursor)
