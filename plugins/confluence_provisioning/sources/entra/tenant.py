@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
@@ -51,29 +53,39 @@ class Tenant:
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # group id -> member id -> kind
 
     def to_state(self, cursor: dict[str, Any]) -> SourceState:
+        """Three tables; a group's members are one row (ids and kinds joined by spaces): a million
+        memberships load and save as five thousand strings, not a million rows."""
         users = pd.DataFrame(
             {"id": list(self.users), "properties": [_encode(p).decode() for p in self.users.values()]},
             dtype="string",
         )
         groups = pd.DataFrame({"id": list(self.groups), "name": list(self.groups.values())}, dtype="string")
-        rows = [(g, m, k) for g, members in self.members.items() for m, k in members.items()]
-        members = pd.DataFrame(rows or None, columns=["group_id", "member_id", "kind"], dtype="string")
+        members = pd.DataFrame(
+            {
+                "group_id": list(self.members),
+                "member_ids": [" ".join(m) for m in self.members.values()],
+                "kinds": [" ".join(m.values()) for m in self.members.values()],
+            },
+            dtype="string",
+        )
         return SourceState({"users": users, "groups": groups, "members": members}, cursor)
 
     @classmethod
     def from_state(cls, state: SourceState) -> Tenant:
-        users = state.tables["users"]
+        def values(frame: pd.DataFrame, column: str) -> list[Any]:
+            # through numpy: iterating a pandas string array costs ten times more
+            return frame[column].to_numpy(dtype=object).tolist()
+
+        users, groups, members = (state.tables[name] for name in ("users", "groups", "members"))
         tenant = cls(
-            users=dict(zip(users["id"], (_decode(p) for p in users["properties"]), strict=True)),
-            groups=dict(zip(state.tables["groups"]["id"], state.tables["groups"]["name"], strict=True)),
+            users=dict(zip(values(users, "id"), map(_decode, values(users, "properties")), strict=True)),
+            groups=dict(zip(values(groups, "id"), values(groups, "name"), strict=True)),
         )
-        for group_id in tenant.groups:
-            tenant.members[group_id] = {}
-        members = state.tables["members"]
-        for group_id, member_id, kind in zip(
-            members["group_id"], members["member_id"], members["kind"], strict=True
-        ):
-            tenant.members.setdefault(group_id, {})[member_id] = kind
+        tenant.members = {group_id: {} for group_id in tenant.groups}
+        columns = (values(members, name) for name in ("group_id", "member_ids", "kinds"))
+        for group_id, ids, kinds in zip(*columns, strict=True):
+            if ids:
+                tenant.members[group_id] = dict(zip(ids.split(" "), kinds.split(" "), strict=True))
         return tenant
 
 
@@ -118,7 +130,7 @@ def snapshot(tenant: Tenant, settings: EntraSourceSettings) -> SourceSnapshot:
     groups = frames.from_records(
         ({"id": g, "dn": tenant.groups[g], "name": tenant.groups[g]} for g in group_ids), frames.GROUPS
     )
-    memberships, others = _memberships(tenant, group_ids, set(users["id"]), settings, rejects)
+    memberships, others = _memberships(tenant, group_ids, [row["id"] for row in rows], settings, rejects)
     if guests or others:
         ignored = ", ".join(f"{count} {kind}" for kind, count in sorted(others.items()))
         log.info("Left out %d guest accounts (source.include_guests is false); ignored members: %s",
@@ -129,29 +141,34 @@ def snapshot(tenant: Tenant, settings: EntraSourceSettings) -> SourceSnapshot:
 def _memberships(
     tenant: Tenant,
     group_ids: list[str],
-    user_ids: set[str],
+    user_ids: list[str],
     settings: EntraSourceSettings,
     rejects: RejectLog,
 ) -> tuple[pd.DataFrame, Counter[str]]:
-    number = {g: n for n, g in enumerate(group_ids)}
-    direct_users: list[list[str]] = []
+    """Flattened memberships; users are numbered in id order, so rows are built by Arrow takes."""
+    group_number = {g: n for n, g in enumerate(group_ids)}
+    user_number = {u: n for n, u in enumerate(user_ids)}  # user_ids are sorted
+    direct_users: list[list[int]] = []
     subgroups: list[list[int]] = []
     others: Counter[str] = Counter()  # members that are neither users nor groups, by kind
     nested = settings.nested_groups and settings.memberships == "direct"
     for group_id in group_ids:
-        own: list[str] = []
+        own: list[int] = []
         children: list[int] = []
         for member_id, kind in tenant.members.get(group_id, {}).items():
             if kind == USER:
-                if member_id in user_ids:
-                    own.append(member_id)
+                number = user_number.get(member_id)
+                if number is not None:
+                    own.append(number)
             elif kind == GROUP:
-                if nested and member_id in number:
-                    children.append(number[member_id])
+                if nested and member_id in group_number:
+                    children.append(group_number[member_id])
             else:
                 others[kind] += 1
-        direct_users.append(sorted(own))
-        subgroups.append(sorted(children))
+        own.sort()
+        direct_users.append(own)
+        children.sort()
+        subgroups.append(children)
     flat = flatten(direct_users, subgroups)
     for cycle in flat.cycles:
         path = " -> ".join(tenant.groups[group_ids[g]] for g in [*cycle, cycle[0]])
@@ -163,7 +180,15 @@ def _memberships(
             "fix the nesting in Entra ID",
         )
     frame = pd.DataFrame(
-        {"group_id": [group_ids[g] for g in flat.groups], "user_id": flat.users, "direct": flat.direct}
+        {
+            "group_id": pd.arrays.ArrowStringArray(
+                pa.array(group_ids, pa.large_string()).take(pa.array(flat.groups, pa.int64()))
+            ),
+            "user_id": pd.arrays.ArrowStringArray(
+                pa.array(user_ids, pa.large_string()).take(pa.array(flat.users, pa.int64()))
+            ),
+            "direct": np.array(flat.direct, dtype=bool),
+        }
     )
     return frames.conform(frame, frames.MEMBERSHIPS), others
 
