@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.entra import EntraEmulatorServer
+from sandbox.entra.__main__ import main
 from tests.sandbox.entra.conftest import HTTP, PEOPLE, TLS, Graph
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -79,19 +81,11 @@ def test_the_command_line_serves_an_ldif_directory(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
-def test_the_command_line_names_a_bad_ldif(tmp_path: Path) -> None:
+def test_the_command_line_names_a_bad_ldif(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.ldif"
     bad.write_text("dn: uid=a,dc=x\nchangetype: delete\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'plugins'}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox.entra", "--ldif", str(bad)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2
-    assert f"{bad}:1: a change record in a directory file" in result.stderr
+    assert main(["--ldif", str(bad)]) == 2
+    assert f"{bad}:1: a change record in a directory file" in capsys.readouterr().err
 
 
 def free_port() -> int:
