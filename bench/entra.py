@@ -40,6 +40,7 @@ from bench.company import CompanySize, generate_company
 from bench.ldif import write_ldif
 from confluence_provisioning import storage
 from confluence_provisioning.audit import AuditStore
+from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.settings import EntraSourceSettings
 from confluence_provisioning.sources import SourceContext
 from confluence_provisioning.sources.entra.client import GraphClient
@@ -248,16 +249,21 @@ def main(argv: list[str] | None = None) -> int:
                 changes = churn_ldif(server, args.churn, args.seed)
                 started = time.perf_counter()
                 counts = server.directory.apply_ldif(changes)
-                print(json.dumps({"measure": "setup_churn", "seconds": round(time.perf_counter() - started, 1),
-                                  **counts}), flush=True)  # fmt: skip
-                if os.environ.get("BENCH_PROFILE"):
+                took = round(time.perf_counter() - started, 1)
+                print(json.dumps({"measure": "setup_churn", "seconds": took, **counts}), flush=True)
+                if os.environ.get("BENCH_PROFILE"):  # where an incremental read spends its time
                     import cProfile
 
                     cProfile.runctx("reader.read(context)", globals(), locals(), sort="cumulative")
-                incremental = measure("incremental_read", lambda: snapshot(reader.read(context)[0], SETTINGS),
-                                      served)  # fmt: skip
-                again = measure("full_read_after_churn", lambda: snapshot(reader.read_all(with_links=False)[0],
-                                                                          SETTINGS), served)  # fmt: skip
+
+                def incremental_read() -> SourceSnapshot:
+                    return snapshot(reader.read(context)[0], SETTINGS)
+
+                def full_read_again() -> SourceSnapshot:
+                    return snapshot(reader.read_all(with_links=False)[0], SETTINGS)
+
+                incremental = measure("incremental_read", incremental_read, served)
+                again = measure("full_read_after_churn", full_read_again, served)
         for name in ("users", "groups", "memberships"):
             pd.testing.assert_frame_equal(getattr(incremental, name), getattr(again, name), obj=name)
         print(json.dumps({"measure": "incremental_equals_full", "ok": True}), flush=True)
