@@ -88,6 +88,21 @@ def test_throttling_is_waited_out(entra_server, monkeypatch: pytest.MonkeyPatch)
     assert statuses.get("429", 0) >= 1  # it was throttled, and still read everything
 
 
+FAST = RetrySettings(max_attempts=8, base_delay_seconds=0.01, max_delay_seconds=0.05)
+
+
+def test_transient_faults_are_retried_to_the_same_result(tenant: EntraEmulatorServer) -> None:
+    clean = read_source(SETTINGS, SourceContext())
+    tenant.emulator.update_settings({"page_cap": 40})
+    faults = [{"path": "/v1.0/*", "error_rate": 0.25, "statuses": [500, 502, 503, 504], "drop_rate": 0.05}]
+    tenant.emulator.set_faults(faults, seed=3)
+    faulty = read_source(SETTINGS.model_copy(update={"retry": FAST}), SourceContext())
+    for name in ("users", "groups", "memberships"):
+        pd.testing.assert_frame_equal(getattr(faulty, name), getattr(clean, name), obj=name)
+    statuses = tenant.emulator.counters.as_json()["by_status"]
+    assert sum(statuses.get(code, 0) for code in ("0", "500", "502", "503", "504")) >= 1
+
+
 QUICK = RetrySettings(max_attempts=3, base_delay_seconds=0.01, budget_seconds=5)
 
 
