@@ -29,7 +29,6 @@ DEFAULT_PARAMS = {
     "allow_over_limits": False,
     "full_read": False,
     "only_users": [],
-    "full_read": False,
 }
 
 

@@ -2,7 +2,8 @@
 
 Reads the source the rules name (``source.kind``) in full, with its Airflow connection, and
 prints counts, rejected entries and samples: for LDAP what ``check-ldap`` prints; for Entra ID
-the tenant, the app, and how many requests the read took. Nothing is written anywhere (an
+the tenant, the app, and how many requests the read took; for any other kind (Okta) its full
+read's counts. Nothing is written anywhere (an
 incremental source's saved state is neither read nor changed). Exit status: 0 when the source
 was read, 1 when it could not be (the message says why and what to check), 2 when the rules
 file is wrong.
@@ -21,6 +22,7 @@ from confluence_provisioning.settings import (
     EntraSourceSettings,
     LdapSourceSettings,
     RulesError,
+    SourceSettings,
     load_settings,
 )
 
@@ -43,7 +45,27 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         return 2
     if isinstance(settings, EntraSourceSettings):
         return _check_entra(settings, args.conn_id, out, err)
-    return check_ldap.run(argparse.Namespace(rules=args.rules, conn_id=args.conn_id, user=None), out, err)
+    if isinstance(settings, LdapSourceSettings):
+        return check_ldap.run(argparse.Namespace(rules=args.rules, conn_id=args.conn_id, user=None), out, err)
+    return _check_any(settings, args.conn_id, out, err)
+
+
+def _check_any(settings: SourceSettings, conn_id: str | None, out: TextIO, err: TextIO) -> int:
+    """Any other kind: its full read through the source contract, then the counts."""
+    from confluence_provisioning.sources import SourceContext, read_source
+
+    if conn_id:
+        settings = settings.model_copy(update={"connection_id": conn_id})
+    print(f"Reading the {settings.kind} source with connection {settings.connection_id!r}", file=out)
+    started = time.monotonic()
+    try:
+        found = read_source(settings, SourceContext(full_read=True))
+    except Exception as error:  # each kind has its own read error; all of them end the check
+        print(f"check-source: FAILED: {error}", file=err)
+        return 1
+    print(f"Read in {time.monotonic() - started:.1f} s.", file=out)
+    check_ldap.print_snapshot(found, out)
+    return 0
 
 
 def _check_entra(settings: EntraSourceSettings, conn_id: str | None, out: TextIO, err: TextIO) -> int:
