@@ -38,5 +38,5 @@ def test_okta_mistakes_name_the_line_and_the_fix(tmp_path: Path) -> None:
 
 def test_an_unknown_source_kind_lists_the_known_ones(tmp_path: Path) -> None:
     assert mistakes(tmp_path, "source:\n  kind: okta2\n") == [
-        "rules.yaml:2: source.kind: unknown kind 'okta2'; write one of ldap, okta"
+        "rules.yaml:2: source.kind: unknown kind 'okta2'; write one of ldap, okta, entra_id"
     ]
