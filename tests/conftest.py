@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.confluence",
     "tests.fixtures.okta",
     "tests.fixtures.entra",
+    "tests.fixtures.atlassian_cloud",
     "tests.fixtures.postgres",
     "tests.fixtures.airflow",
 ]

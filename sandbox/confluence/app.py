@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -33,6 +32,7 @@ from sandbox.confluence.views import (
 )
 from sandbox.emulation.admin import control_router
 from sandbox.emulation.jsonio import json_response
+from sandbox.emulation.persistence import state_lifespan
 
 NO_CONTENT = 204
 _CONVERTOR = re.compile(r":\w+}")  # "{groupName:path}" is counted as "{groupName}"
@@ -69,18 +69,8 @@ def _lifespan(emulator: Emulator) -> Callable[[FastAPI], AbstractAsyncContextMan
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state_file = emulator.state_file
-        if state_file is None:
+        async with state_lifespan(emulator.state_file, emulator.directory, emulator.config.save_interval):
             yield
-            return
-        saver = asyncio.create_task(
-            state_file.save_periodically(emulator.directory, emulator.config.save_interval)
-        )
-        try:
-            yield
-        finally:
-            saver.cancel()
-            state_file.save(emulator.directory)
 
     return lifespan
 

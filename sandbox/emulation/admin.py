@@ -57,7 +57,10 @@ def control_router() -> APIRouter:
 
     @router.put("/state")
     async def load_state(request: Request) -> Response:
-        _controls(request).store.load(await json_body(request))
+        try:
+            _controls(request).store.load(await json_body(request))
+        except ValueError as exc:
+            raise HTTPException(400, f"Invalid state: {exc}") from None
         return Response(status_code=NO_CONTENT)
 
     @router.get("/counters")

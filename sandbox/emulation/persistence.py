@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -66,3 +68,19 @@ class StateFile:
                 await asyncio.to_thread(self.save, store)
             except OSError:
                 log.exception("could not write the state file %s", self.path)
+
+
+@asynccontextmanager
+async def state_lifespan(
+    state_file: StateFile | None, store: Snapshotted, interval: float
+) -> AsyncIterator[None]:
+    """While serving: write the state file every `interval` seconds when it changed, and once at shutdown."""
+    if state_file is None:
+        yield
+        return
+    saver = asyncio.create_task(state_file.save_periodically(store, interval))
+    try:
+        yield
+    finally:
+        saver.cancel()
+        state_file.save(store)

@@ -1,0 +1,160 @@
+"""The emulated directory: scim2-server's in-memory storage with what Atlassian adds to it.
+
+- Group names are unique, ignoring case (`POST /Groups` with a taken name is 409 `uniqueness`).
+- Deleting a user drops it from every group's members.
+- A listing without a filter pages in creation order, by slicing, and hands out the stored resources
+  themselves: scim2-server's storage sorts and copies every resource for every page, which a
+  100,000-user walk cannot afford.
+- The state JSON (dump, load, `--state` file)::
+
+      {"Users": [<SCIM user>...], "Groups": [<SCIM group>...]}
+
+  each resource as `GET` returns it, `id` and `meta` included, in creation order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from scim2_models import Resource, ResourceType, SearchRequest, UniquenessException
+from scim2_server.memory import InMemoryStorage
+from scim2_server.storage import SearchPage
+
+USERS, GROUPS = "User", "Group"
+STATE_KEYS = {USERS: "Users", GROUPS: "Groups"}
+
+
+class DirectoryStore(InMemoryStorage):
+    def __init__(
+        self, models: dict[str, type[Resource[Any]]], resource_types: dict[str, ResourceType]
+    ) -> None:
+        super().__init__()
+        self.models = models  # resource type name -> model (for loading state)
+        self.resource_types = resource_types
+        self.revision = 0  # bumped by every write, for the state file
+        self._created: dict[str, dict[str, None]] = {USERS: {}, GROUPS: {}}  # ids in creation order
+        self._ordered: dict[str, list[str] | None] = {USERS: None, GROUPS: None}
+
+    def generate_id(self, resource_type: ResourceType, resource: Resource[Any]) -> str:
+        return str(uuid.uuid4())  # Atlassian's ids are UUIDs
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        with self.lock:
+            if resource_type.name == GROUPS:
+                self._check_group_name(getattr(resource, "display_name", None), None)
+            created = super().create(resource_type, resource)
+            self._remember(resource_type.name, created.id)
+            return created
+
+    def update(
+        self, resource_type: ResourceType, resource: Resource[Any], *, expected_version: str | None = None
+    ) -> Resource[Any]:
+        with self.lock:
+            if resource_type.name == GROUPS:
+                self._check_group_name(getattr(resource, "display_name", None), resource.id)
+            updated = super().update(resource_type, resource, expected_version=expected_version)
+            self.revision += 1
+            return updated
+
+    def delete(
+        self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        with self.lock:
+            super().delete(resource_type, resource_id, expected_version=expected_version)
+            self._forget(resource_type.name, resource_id)
+            if resource_type.name == USERS:
+                self._drop_memberships(resource_id)
+
+    def _drop_memberships(self, user_id: str) -> None:
+        groups = self.resource_types[GROUPS]
+        for group in list(self._resources.get(GROUPS, {}).values()):
+            members = getattr(group, "members", None) or []
+            kept = [member for member in members if member.value != user_id]
+            if len(kept) != len(members):
+                changed = group.model_copy(deep=True)
+                changed.members = kept
+                super().update(groups, changed)
+
+    def _check_group_name(self, name: str | None, own_id: str | None) -> None:
+        if name is None:
+            return
+        wanted = name.casefold()
+        for group in self._resources.get(GROUPS, {}).values():
+            if group.id != own_id and (getattr(group, "display_name", None) or "").casefold() == wanted:
+                raise UniquenessException(detail=f"A group named {name!r} already exists")
+
+    def _remember(self, name: str, resource_id: str | None) -> None:
+        self._created.setdefault(name, {})[str(resource_id)] = None
+        self._ordered[name] = None
+        self.revision += 1
+
+    def _forget(self, name: str, resource_id: str) -> None:
+        self._created.get(name, {}).pop(resource_id, None)
+        self._ordered[name] = None
+        self.revision += 1
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def search(
+        self, resource_types: list[ResourceType], search_request: SearchRequest[Any], *, position: Any = None
+    ) -> SearchPage:
+        plain = (
+            len(resource_types) == 1
+            and search_request.filter is None
+            and search_request.sort_by is None
+            and search_request.cursor is None
+        )
+        if not plain:
+            return super().search(resource_types, search_request, position=position)
+        name = resource_types[0].name
+        with self.lock:
+            ids = self._in_order(name)
+            start = search_request.start_index_0 or 0
+            stop = None if search_request.count is None else start + search_request.count
+            stored = self._resources.get(name, {})
+            # Not copies, unlike every other read: the service only renders them (see `render`).
+            return SearchPage(len(ids), [stored[resource_id] for resource_id in ids[start:stop]])
+
+    def _in_order(self, name: str) -> list[str]:
+        ordered = self._ordered.get(name)
+        if ordered is None:
+            ordered = self._ordered[name] = list(self._created.get(name, {}))
+        return ordered
+
+    # -- state JSON ------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                key: [self._resources[name][rid].model_dump(mode="json") for rid in self._in_order(name)]
+                for name, key in STATE_KEYS.items()
+            }
+
+    def load(self, state: Any) -> None:
+        """Replace everything with `state` (ValueError, naming the resource, when it is not usable)."""
+        if not isinstance(state, dict) or set(state) - set(STATE_KEYS.values()):
+            raise ValueError(f"state must be an object with the keys {sorted(STATE_KEYS.values())}")
+        resources: list[Resource[Any]] = []
+        for name, key in STATE_KEYS.items():
+            for index, raw in enumerate(state.get(key, [])):
+                try:
+                    resource = self.models[name].model_validate(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{key}[{index}]: {exc}") from None
+                if not resource.id or resource.meta is None or resource.meta.resource_type != name:
+                    raise ValueError(f"{key}[{index}]: needs an id and meta.resourceType {name!r}")
+                resources.append(resource)
+        with self.lock:
+            self.resources = resources
+            self._created = {name: {} for name in STATE_KEYS}
+            for resource in resources:
+                assert resource.meta is not None
+                self._created[str(resource.meta.resource_type)][str(resource.id)] = None
+            self._ordered = {name: None for name in STATE_KEYS}
+            self.revision += 1
+
+    def clear(self) -> None:
+        self.load({})

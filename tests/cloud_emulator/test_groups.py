@@ -1,0 +1,101 @@
+"""CONTRACT.md rows 7-10: the group routes, over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from sandbox.atlassian_cloud import CloudEmulatorServer
+from tests.cloud_emulator.conftest import (
+    GROUP_SCHEMA,
+    arrange,
+    assert_scim_error,
+    create_group,
+    create_user,
+    member_ids,
+    patch,
+)
+
+
+def test_groups_are_listed_with_their_members_100_a_page(
+    cloud: CloudEmulatorServer, api: httpx.Client
+) -> None:
+    _, ids = arrange(cloud, groups=105)
+    alice = create_user(api, "alice@example.com")
+    api.patch(f"/Groups/{ids[0]}", json=patch({"op": "add", "path": "members", "value": [{"value": alice}]}))
+    page = api.get("/Groups", params={"startIndex": 1, "count": 200}).json()
+    assert (page["totalResults"], page["itemsPerPage"]) == (105, 100)
+    assert [group["id"] for group in page["Resources"]] == ids[:100]
+    assert [member["value"] for member in page["Resources"][0]["members"]] == [alice]
+    rest = api.get("/Groups", params={"startIndex": 101}).json()
+    assert [group["id"] for group in rest["Resources"]] == ids[100:]
+
+
+def test_groups_take_one_eq_filter_on_displayname(api: httpx.Client) -> None:
+    group = create_group(api, "Confluence-Users")
+    found = api.get("/Groups", params={"filter": 'displayName eq "Confluence-Users"'}).json()
+    assert [item["id"] for item in found["Resources"]] == [group]
+    body = assert_scim_error(api.get("/Groups", params={"filter": 'externalId eq "x"'}), 400, "invalidFilter")
+    assert body["detail"] == "Only one 'eq' filter on displayName is supported"
+
+
+def test_a_taken_group_name_is_409_ignoring_case(api: httpx.Client) -> None:
+    create_group(api, "Confluence-Users")
+    response = api.post("/Groups", json={"schemas": [GROUP_SCHEMA], "displayName": "confluence-users"})
+    assert_scim_error(response, 409, "uniqueness")
+
+
+def test_many_members_are_added_and_removed_in_one_patch(
+    cloud: CloudEmulatorServer, api: httpx.Client
+) -> None:
+    users, (group,) = arrange(cloud, users=150, groups=1)
+    add = patch({"op": "add", "path": "members", "value": [{"value": user} for user in users]})
+    response = api.patch(f"/Groups/{group}", json=add)
+    assert response.status_code == 200
+    assert len(response.json()["members"]) == 150
+    remove = patch({"op": "remove", "path": "members", "value": [{"value": user} for user in users[:120]]})
+    assert api.patch(f"/Groups/{group}", json=remove).status_code == 200
+    assert member_ids(api, group) == users[120:]
+
+
+def test_the_rfc_path_form_of_remove_is_taken_too(api: httpx.Client) -> None:
+    alice, bob = create_user(api, "alice@example.com"), create_user(api, "bob@example.com")
+    group = create_group(api, "g")
+    api.patch(
+        f"/Groups/{group}",
+        json=patch({"op": "add", "path": "members", "value": [{"value": alice}, {"value": bob}]}),
+    )
+    response = api.patch(
+        f"/Groups/{group}", json=patch({"op": "remove", "path": f'members[value eq "{alice}"]'})
+    )
+    assert response.status_code == 200
+    assert member_ids(api, group) == [bob]
+
+
+def test_adding_a_member_twice_and_removing_a_non_member_change_nothing(api: httpx.Client) -> None:
+    alice, bob = create_user(api, "alice@example.com"), create_user(api, "bob@example.com")
+    group = create_group(api, "g")
+    add = patch({"op": "add", "path": "members", "value": [{"value": alice}]})
+    api.patch(f"/Groups/{group}", json=add)
+    assert api.patch(f"/Groups/{group}", json=add).status_code == 200
+    remove = patch({"op": "remove", "path": "members", "value": [{"value": bob}]})
+    assert api.patch(f"/Groups/{group}", json=remove).status_code == 200
+    assert member_ids(api, group) == [alice]
+
+
+def test_a_group_cannot_be_renamed(api: httpx.Client) -> None:
+    group = create_group(api, "old-name")
+    response = api.patch(
+        f"/Groups/{group}", json=patch({"op": "replace", "path": "displayName", "value": "new"})
+    )
+    body = assert_scim_error(response, 400, "mutability")
+    assert body["detail"] == "Renaming a group is not supported"
+    put = api.put(f"/Groups/{group}", json={"schemas": [GROUP_SCHEMA], "displayName": "new"})
+    assert_scim_error(put, 400, "mutability")
+    assert api.get(f"/Groups/{group}").json()["displayName"] == "old-name"
+
+
+def test_deleting_a_group_is_204_then_404(api: httpx.Client) -> None:
+    group = create_group(api, "g")
+    assert api.delete(f"/Groups/{group}").status_code == 204
+    assert_scim_error(api.get(f"/Groups/{group}"), 404)
+    assert_scim_error(api.delete(f"/Groups/{group}"), 404)
