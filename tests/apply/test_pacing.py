@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from confluence_provisioning.apply.pacing import PacingGate
-from confluence_provisioning.targets.confluence_dc.errors import RateLimitInfo, TransientError
+from confluence_provisioning.targets.errors import RateLimitInfo, TransientError
 
 
 class Clock:

@@ -23,7 +23,7 @@ from typing import assert_never
 
 from confluence_provisioning.plan.operations import Operation, OperationKind
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient
-from confluence_provisioning.targets.confluence_dc.errors import ConflictError, NotFoundError
+from confluence_provisioning.targets.errors import ConflictError, NotFoundError
 
 APPLIED = "applied"
 ALREADY_TRUE = "already-true"

@@ -46,13 +46,13 @@ from confluence_provisioning.plan.text import first_names
 from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient, RecordedRequest
-from confluence_provisioning.targets.confluence_dc.errors import (
+from confluence_provisioning.targets.errors import (
     AuthError,
     ConfluenceError,
     NoLicenceSeatError,
     TransientError,
 )
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
+from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
 
 log = printable_logger(__name__)
 

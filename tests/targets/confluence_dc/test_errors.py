@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from confluence_provisioning.targets.confluence_dc.errors import (
+from confluence_provisioning.targets.errors import (
     AuthError,
     ConflictError,
     ConfluenceError,

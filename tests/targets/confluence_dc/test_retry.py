@@ -7,13 +7,13 @@ import random
 import pytest
 
 from confluence_provisioning.settings import RetrySettings
-from confluence_provisioning.targets.confluence_dc.errors import (
+from confluence_provisioning.targets.errors import (
     ConflictError,
     NotFoundError,
     TransientError,
     ValidationError,
 )
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
+from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
 
 
 class FakeTime:

@@ -4,7 +4,7 @@ The hook is not imported here, so pure code can use the client and its types wit
 """
 
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient, RecordedRequest
-from confluence_provisioning.targets.confluence_dc.errors import (
+from confluence_provisioning.targets.errors import (
     AuthError,
     ConflictError,
     ConfluenceError,
@@ -15,7 +15,7 @@ from confluence_provisioning.targets.confluence_dc.errors import (
     TransientError,
     ValidationError,
 )
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
+from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
 
 __all__ = [
     "AuthError",

@@ -28,20 +28,20 @@ import pandas as pd
 from confluence_provisioning import frames
 from confluence_provisioning.frames import TargetSnapshot
 from confluence_provisioning.printable import printable_logger
-from confluence_provisioning.targets.confluence_dc.errors import (
-    AuthError,
-    ConfluenceError,
-    NotFoundError,
-    TransientError,
-    error_from_response,
-)
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy, call_with_retry
 from confluence_provisioning.targets.confluence_dc.transport import (
     ConnectionFailed,
     Response,
     TimedOut,
     Transport,
 )
+from confluence_provisioning.targets.errors import (
+    AuthError,
+    ConfluenceError,
+    NotFoundError,
+    TransientError,
+    error_from_response,
+)
+from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
 
 log = printable_logger(__name__)
 

@@ -24,7 +24,7 @@ from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import ConfluenceDcTargetSettings, Settings
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
+from confluence_provisioning.targets.retry import RetryPolicy
 
 EXTRA_KEYS = frozenset({"token", "verify", "timeout", "max_in_flight"})
 

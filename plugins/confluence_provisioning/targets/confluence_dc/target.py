@@ -12,7 +12,7 @@ from confluence_provisioning.plan.operations import Operation
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.base import Capabilities
 from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
+from confluence_provisioning.targets.retry import RetryPolicy
 
 CAPABILITIES = Capabilities(
     delete_users=True, delete_groups=True, rename_groups=False, username_is_email=False

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from confluence_provisioning.settings import RetrySettings
-from confluence_provisioning.targets.confluence_dc.errors import ConfluenceError, TransientError
+from confluence_provisioning.targets.errors import ConfluenceError, TransientError
 
 T = TypeVar("T")
 

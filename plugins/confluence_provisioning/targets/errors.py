@@ -1,4 +1,5 @@
-"""Typed Confluence errors, and the one place an HTTP error answer becomes one.
+"""Typed target errors (every target kind raises these), and the one place a Data Center HTTP error
+answer becomes one (``targets.atlassian_cloud.errors`` reads SCIM error bodies into the same types).
 
 Each error names the operation ("create user"), its target ("alice", or
 "user alice in group eng"), the HTTP status and Confluence's own message, so
