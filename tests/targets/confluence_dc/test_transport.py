@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from confluence_provisioning.targets.confluence_dc import transport
-from confluence_provisioning.targets.confluence_dc.transport import Transport
+from confluence_provisioning.targets.transport import Transport
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ import pandas as pd
 from confluence_provisioning import frames
 from confluence_provisioning.frames import TargetSnapshot
 from confluence_provisioning.printable import printable_logger
-from confluence_provisioning.targets.confluence_dc.transport import (
-    ConnectionFailed,
-    Response,
-    TimedOut,
-    Transport,
-)
 from confluence_provisioning.targets.errors import (
     AuthError,
     ConfluenceError,
@@ -42,6 +36,12 @@ from confluence_provisioning.targets.errors import (
     error_from_response,
 )
 from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
+from confluence_provisioning.targets.transport import (
+    ConnectionFailed,
+    Response,
+    TimedOut,
+    Transport,
+)
 
 log = printable_logger(__name__)
 

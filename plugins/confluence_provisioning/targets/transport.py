@@ -1,4 +1,4 @@
-"""The Confluence client's HTTP: keep-alive ``http.client`` connections to one site, nothing more.
+"""HTTP for the targets: keep-alive ``http.client`` connections to one site, nothing more.
 
 The standard library, not requests or urllib3's pool: a run sends hundreds of
 thousands of writes, and per request (8 threads, loopback) ``http.client`` costs
