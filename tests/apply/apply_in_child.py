@@ -37,7 +37,7 @@ def main(base_url: str, plan_path: str, max_in_flight: int) -> int:
         retry=FAST_RETRY,
     )
     with client:
-        rules = settings(target={"max_in_flight": max_in_flight})
+        rules = settings(target={"kind": "confluence_data_center", "max_in_flight": max_in_flight})
         result = apply(the_plan, client, rules, retry=FAST_RETRY, on_result=on_result)
     print(result.summary(), file=sys.stderr)
     return 0 if result.ok else 1

@@ -48,7 +48,7 @@ def settings(**sections: Any) -> Settings:
 
 
 # one worker: the order of the answers, and so of the skips, is fixed
-SERIAL = settings(target={"max_in_flight": 1})
+SERIAL = settings(target={"kind": "confluence_data_center", "max_in_flight": 1})
 
 
 def rows(result: ApplyResult) -> list[tuple[str, str, str, str]]:

@@ -55,6 +55,10 @@ def test_passwords_are_never_logged(confluence, caplog):
 
 
 def test_new_users_can_be_invited_by_email_instead(confluence):
-    run = sync(confluence, WANT, settings(target={"new_users": {"notify_via_email": True}}))
+    run = sync(
+        confluence,
+        WANT,
+        settings(target={"kind": "confluence_data_center", "new_users": {"notify_via_email": True}}),
+    )
     assert run.result.ok, run.result.summary()
     assert confluence.directory.user("alice").password is None

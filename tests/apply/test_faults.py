@@ -70,7 +70,7 @@ def test_faults_on_writes_still_converge_and_every_operation_is_accounted_for(co
 def test_under_a_rate_limit_the_run_slows_down_instead_of_hammering(confluence):
     want = people(150, 10)
     confluence.emulator.set_rate_limit(RateLimit(fill_rate=250, interval_seconds=1, burst=50))
-    rules = settings(target={"max_in_flight": 8})
+    rules = settings(target={"kind": "confluence_data_center", "max_in_flight": 8})
     run = sync(confluence, want, rules)
     by_status = confluence.emulator.counters.as_json()["by_status"]
 

@@ -40,7 +40,7 @@ def memberships(operations: Iterable[Operation]) -> set[tuple[str, str]]:
 
 
 def test_a_killed_run_is_finished_by_the_next_one_without_resending_what_was_done(confluence, tmp_path):
-    rules = settings(target={"max_in_flight": MAX_IN_FLIGHT})
+    rules = settings(target={"kind": "confluence_data_center", "max_in_flight": MAX_IN_FLIGHT})
     confluence.emulator.set_faults(
         [{"method": "PUT", "path": "/rest/api/user/*/group/*", "latency_ms": LATENCY_MS}]
     )

@@ -57,5 +57,32 @@ def test_both_forms_at_once_is_a_mistake(tmp_path: Path) -> None:
 
 def test_an_unknown_kind_lists_the_kinds(tmp_path: Path) -> None:
     assert mistakes(tmp_path, "target:\n  kind: jira\n") == [
-        "rules.yaml:2: target.kind: unknown kind 'jira'; write one of confluence_data_center"
+        "rules.yaml:2: target.kind: unknown kind 'jira'; write one of confluence_data_center, atlassian_cloud"
+    ]
+
+
+def test_an_atlassian_cloud_target_takes_its_own_keys(tmp_path: Path) -> None:
+    target = load(tmp_path, "target:\n  kind: atlassian_cloud\n  member_batch: 50\n").target
+    assert (target.kind, target.connection_id, target.member_batch, target.page_size) == (
+        "atlassian_cloud",
+        "atlassian_scim_default",
+        50,
+        100,
+    )
+    assert mistakes(tmp_path, "target:\n  kind: atlassian_cloud\n  page_size: 500\n") == [
+        "rules.yaml:3: target.page_size: input should be less than or equal to 100, not 500; "
+        "write a number <= 100"
+    ]
+
+
+def test_deleting_users_is_refused_for_atlassian_cloud_at_validate_time(tmp_path: Path) -> None:
+    rules = (
+        "target:\n  kind: atlassian_cloud\nusers:\n  out_of_scope: delete\n  operations:\n    delete: true\n"
+    )
+    assert mistakes(tmp_path, rules) == [
+        "rules.yaml:4: users.out_of_scope: is delete, but an atlassian_cloud target cannot delete users; "
+        "set users.out_of_scope: disable (or keep)",
+        "rules.yaml:6: users.operations.delete: is true, but an atlassian_cloud target cannot delete users "
+        "(its API only deactivates them); set users.operations.delete: false; out-of-scope users are then "
+        "disabled",
     ]

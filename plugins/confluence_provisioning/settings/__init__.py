@@ -34,12 +34,14 @@ from confluence_provisioning.settings.sources import (
     SourceSettings,
 )
 from confluence_provisioning.settings.targets import (
+    AtlassianCloudTargetSettings,
     ConfluenceDcTargetSettings,
     NewUserSettings,
     TargetSettings,
 )
 
 __all__ = [
+    "AtlassianCloudTargetSettings",
     "AttributeRule",
     "BreakerSettings",
     "ConfluenceDcTargetSettings",

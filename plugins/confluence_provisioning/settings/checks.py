@@ -36,6 +36,27 @@ def _check_out_of_scope(settings: Settings) -> Iterator[_Finding]:
         )
 
 
+def _check_target_can_delete(settings: Settings) -> Iterator[_Finding]:
+    """Atlassian Cloud's provisioning API cannot delete an account (DELETE only deactivates it)."""
+    if settings.target.kind != "atlassian_cloud":
+        return
+    users = settings.users
+    if users.operations.delete:
+        yield _Finding(
+            ("users", "operations", "delete"),
+            "is true, but an atlassian_cloud target cannot delete users (its API only deactivates them)",
+            "set users.operations.delete: false; out-of-scope users are then disabled",
+            (("target", "kind"),),
+        )
+    if users.out_of_scope is OutOfScopeAction.delete:
+        yield _Finding(
+            ("users", "out_of_scope"),
+            "is delete, but an atlassian_cloud target cannot delete users",
+            "set users.out_of_scope: disable (or keep)",
+            (("target", "kind"),),
+        )
+
+
 def _check_user_scope(settings: Settings) -> Iterator[_Finding]:
     include, exclude = settings.users.include, settings.users.exclude
     if include is None:
@@ -244,6 +265,7 @@ def _check_retry(settings: Settings) -> Iterator[_Finding]:
 
 CHECKS: tuple[Callable[[Settings], Iterator[_Finding]], ...] = (
     _check_out_of_scope,
+    _check_target_can_delete,
     _check_user_scope,
     _check_filters,
     _check_on_the_fly,
