@@ -38,7 +38,11 @@ def test_empty_confluence_gets_everything_in_stage_order():
         ("add_membership", "alice", "eng"),
     ]
     create_alice = result.operations[2]
-    assert create_alice.payload == {"full_name": "Alice Adams", "email": "alice@example.org"}
+    assert create_alice.payload == {
+        "full_name": "Alice Adams",
+        "email": "alice@example.org",
+        "external_id": "id-alice",
+    }
     assert create_alice.reason == (
         "rule scope:all: IdP user uid=alice,ou=people,dc=example,dc=org is in scope and not in Confluence"
     )

@@ -58,7 +58,12 @@ def map_rules(
     groups = frames.conform(idp.groups, frames.GROUPS)
     memberships = frames.conform(idp.memberships, frames.MEMBERSHIPS)
     desired_users, user_rejects, held = map_users(
-        users, groups, memberships, settings.users, settings.protected
+        users,
+        groups,
+        memberships,
+        settings.users,
+        settings.protected,
+        username_is_email=settings.target.username_is_email,
     )
     desired_groups, desired_memberships, group_rejects = map_groups(
         groups, memberships, desired_users, settings.groups, settings.protected, existing_groups

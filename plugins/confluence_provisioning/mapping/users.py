@@ -41,12 +41,18 @@ def map_users(
     memberships: pd.DataFrame,
     rules: UserRules,
     protected: Protected,
+    *,
+    username_is_email: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(desired users, rejects, held users) for the IdP users frame, all unsorted."""
+    """(desired users, rejects, held users) for the IdP users frame, all unsorted.
+
+    ``username_is_email``: the target names accounts by email (Atlassian Cloud), so the username is
+    the lower-cased email and the ``users.username`` rule and Data Center's username limits do not apply.
+    """
     rules_column = scope_rules(users, groups, memberships, rules.include, rules.exclude)
     scoped = users[rules_column.notna()]
-    username = field_values(scoped, rules.username, "login")
     email = field_values(scoped, rules.email, "email")
+    username = email.str.lower() if username_is_email else field_values(scoped, rules.username, "login")
     display_name = field_values(scoped, rules.display_name, "display_name")
     display_name = display_name.where(display_name.str.strip().str.len().gt(0).fillna(False), username)
     named = pd.DataFrame(
@@ -60,7 +66,7 @@ def map_users(
             "rule": rules_column[scoped.index],
         }
     )
-    reasons = _reasons(named, {name.lower() for name in protected.users})
+    reasons = _reasons(named, {name.lower() for name in protected.users}, username_is_email)
     rejected = reasons.notna()
     rejects = pd.DataFrame(
         {
@@ -88,10 +94,20 @@ def _held(rejected: pd.DataFrame, reasons: pd.Series, desired: pd.Series) -> pd.
     return held.sort_values(["username", "reason"]).drop_duplicates("username")
 
 
-def _reasons(named: pd.DataFrame, protected: set[str]) -> pd.Series:
+def _reasons(named: pd.DataFrame, protected: set[str], username_is_email: bool) -> pd.Series:
     """Per user, every reason it cannot be synced, joined by '; ' (``<NA>``: none)."""
-    bad_username = username_problems(named["username"])
     bad_email = email_problems(named["email"])
+    # an email username has the email's problems and collisions, told once
+    bad_username = (
+        pd.Series(pd.NA, index=named.index, dtype=object)
+        if username_is_email
+        else username_problems(named["username"])
+    )
+    username_collisions = (
+        bad_username
+        if username_is_email
+        else _collisions(named, named["username"], bad_username.isna(), "username")
+    )
     is_protected = named["username"].str.lower().isin(protected).fillna(False)
     found = pd.concat(
         [
@@ -101,7 +117,7 @@ def _reasons(named: pd.DataFrame, protected: set[str]) -> pd.Series:
             ("'" + named["username"] + "' is a protected user (protected.users), which a sync never changes")
             .where(is_protected)
             .astype(object),
-            _collisions(named, named["username"], bad_username.isna(), "username"),
+            username_collisions,
             _collisions(named, named["email"].str.lower(), bad_email.isna(), "email"),
         ],
         axis=1,

@@ -126,9 +126,14 @@ def _idp_reason(users: pd.DataFrame, fact: str) -> pd.Series:
 
 
 def _profiles(users: pd.DataFrame) -> Iterable[dict[str, str | None]]:
-    """What a new account is made with."""
-    for name, email in zip(users["display_name"], users["email"], strict=True):
-        yield {"full_name": name, "email": None if pd.isna(email) else email}
+    """What a new account is made with; ``external_id`` (the IdP's immutable id) for targets that keep it."""
+    rows = zip(users["display_name"], users["email"], users["source_id"], strict=True)
+    for name, email, source_id in rows:
+        yield {
+            "full_name": name,
+            "email": None if pd.isna(email) else email,
+            "external_id": None if pd.isna(source_id) else source_id,
+        }
 
 
 def _changed_fields(drift: pd.DataFrame) -> Iterable[dict[str, str | None]]:
