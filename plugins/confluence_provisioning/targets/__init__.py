@@ -11,7 +11,10 @@ if TYPE_CHECKING:
     from confluence_provisioning.targets.base import Capabilities, Target
 
 # kind (as the rules file names it) -> the module with its CAPABILITIES, open_target and site
-KINDS = {"confluence_data_center": "confluence_provisioning.targets.confluence_dc.target"}
+KINDS = {
+    "confluence_data_center": "confluence_provisioning.targets.confluence_dc.target",
+    "atlassian_cloud": "confluence_provisioning.targets.atlassian_cloud.target",
+}
 
 
 def capabilities_of(kind: str) -> Capabilities:

@@ -1,0 +1,286 @@
+"""How the shared apply engine carries out a plan on Atlassian Cloud (``apply.applier.Performer``).
+
+- Memberships: the add (or remove) operations of one group go together, ``member_batch`` a
+  ``PATCH /Groups/{id}``; every other operation is one request.
+- Users and groups are addressed by SCIM id: ``ScimIds`` finds them by name (one filtered read
+  each, or one walk of all users when many are needed) and learns the ids of what it creates.
+- A 409 on a create is checked with a filtered read (never a second create): already true when the
+  account is there and active. A 404 on a disable, a removal or a group deletion is already true.
+- With the connection's ``verified_domains``, an email outside them is refused before any request
+  (``RefusedDomainError``, as Atlassian's own 400 ``invalidValue`` would be).
+- Users are never deleted: the rules cannot ask it for this target (``settings.checks``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN, Outcome, Send
+from confluence_provisioning.plan.operations import Operation, OperationKind
+from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
+from confluence_provisioning.targets.atlassian_cloud.errors import RefusedDomainError
+from confluence_provisioning.targets.errors import ConflictError, ConfluenceError, NotFoundError
+
+MEMBERSHIP_KINDS = frozenset({OperationKind.add_membership, OperationKind.remove_membership})
+WALK_ABOVE = 100  # more unknown users than this: one walk of all users beats a read each
+
+
+class ScimIds:
+    """SCIM ids of users (by lower-case userName) and groups (by lower-case name), learnt as needed."""
+
+    def __init__(self, client: ScimClient) -> None:
+        self.client = client
+        self._users: dict[str, str] = {}
+        self._groups: dict[str, str] = {}
+        self._walked = False
+        self._lock = threading.Lock()
+
+    def remember_user(self, name: str, scim_id: str) -> None:
+        with self._lock:
+            self._users[name.lower()] = scim_id
+
+    def remember_group(self, name: str, scim_id: str) -> None:
+        with self._lock:
+            self._groups[name.lower()] = scim_id
+
+    def users(self, names: Sequence[str]) -> dict[str, str]:
+        """The ids of those of ``names`` the directory has."""
+        keys = [name.lower() for name in names]
+        with self._lock:
+            unknown = [key for key in keys if key not in self._users]
+            walk = len(unknown) > WALK_ABOVE and not self._walked
+        if walk:
+            found = {user.user_name.lower(): user.id for user in self.client.users()}
+            with self._lock:
+                self._users.update(found)
+                self._walked = True
+        else:
+            for key in unknown:
+                user = self.client.find_user(user_name=key)
+                if user is not None:
+                    self.remember_user(key, user.id)
+        with self._lock:
+            return {key: self._users[key] for key in keys if key in self._users}
+
+    def user(self, name: str) -> str | None:
+        return self.users([name]).get(name.lower())
+
+    def group(self, name: str) -> str | None:
+        key = name.lower()
+        with self._lock:
+            known = self._groups.get(key)
+        if known is None:
+            group = self.client.find_group(name)
+            if group is not None:
+                self.remember_group(key, group.id)
+                known = group.id
+        return known
+
+
+class CloudPerformer:
+    def __init__(self, client: ScimClient, verified_domains: frozenset[str] = frozenset()) -> None:
+        self.client = client
+        self.ids = ScimIds(client)
+        self.verified_domains = verified_domains
+
+    @property
+    def dry_run(self) -> bool:
+        return self.client.dry_run
+
+    @property
+    def recorded_requests(self) -> Sequence[Any]:
+        return self.client.recorded_requests
+
+    def units(self, operations: Sequence[Operation]) -> list[list[Operation]]:
+        singles: list[list[Operation]] = []
+        by_group: dict[tuple[OperationKind, str], list[Operation]] = {}
+        for operation in operations:
+            if operation.kind in MEMBERSHIP_KINDS:
+                by_group.setdefault((operation.kind, (operation.group or "").lower()), []).append(operation)
+            else:
+                singles.append([operation])
+        size = self.client.member_batch
+        batches = [
+            ops[start : start + size] for ops in by_group.values() for start in range(0, len(ops), size)
+        ]
+        return singles + batches
+
+    def perform(self, unit: Sequence[Operation], send: Send) -> Outcome:
+        first = unit[0]
+        if first.kind in MEMBERSHIP_KINDS:
+            return self._members(unit, send)
+        name, payload = first.target, first.payload
+        match first.kind:
+            case OperationKind.create_group:
+                return self._create_group(name, send)
+            case OperationKind.create_user:
+                return self._create_user(first, send)
+            case OperationKind.update_user:
+                return self._update_user(name, payload, send)
+            case OperationKind.reenable_user | OperationKind.disable_user:
+                return self._set_active(name, first.kind is OperationKind.reenable_user, send)
+            case OperationKind.delete_group:
+                return self._delete_group(name, send)
+            case _:
+                raise ConfluenceError(
+                    first.kind.value.replace("_", " "), name, None, "not supported by Atlassian Cloud"
+                )
+
+    # -- groups ----------------------------------------------------------------------------------
+
+    def _create_group(self, name: str, send: Send) -> Outcome:
+        created: list[str] = []
+
+        def request() -> int | None:
+            status, scim_id = self.client.create_group(name)
+            if scim_id:
+                created.append(scim_id)
+            return status
+
+        try:
+            outcome = _outcome(send(request))
+        except ConflictError as error:
+            group_id = self.ids.group(name)
+            if group_id is None:
+                raise ConflictError(
+                    error.operation,
+                    name,
+                    error.status,
+                    f"{error.server_message}, but no group {name} can be read back",
+                ) from None
+            return Outcome(ALREADY_TRUE, error.status)
+        if created:
+            self.ids.remember_group(name, created[0])
+        return outcome
+
+    def _delete_group(self, name: str, send: Send) -> Outcome:
+        group_id = self.ids.group(name)
+        if group_id is None:
+            return Outcome(ALREADY_TRUE, None)
+        try:
+            return _outcome(send(lambda: self.client.delete_group(group_id, target=name)))
+        except NotFoundError as error:
+            return Outcome(ALREADY_TRUE, error.status)
+
+    def _members(self, unit: Sequence[Operation], send: Send) -> Outcome:
+        first = unit[0]
+        group = first.group or ""
+        add = first.kind is OperationKind.add_membership
+        names = [operation.target for operation in unit]
+        target = (
+            f"{len(names)} members of group {group}"
+            if len(names) > 1
+            else f"user {names[0]} in group {group}"
+        )
+        operation_name = "add members" if add else "remove members"
+        group_id = self.ids.group(group) or (f"<{group}>" if self.dry_run else None)
+        if group_id is None:
+            if not add:
+                return Outcome(ALREADY_TRUE, None)
+            raise NotFoundError(operation_name, target, None, f"no group {group} in the directory")
+        found = self.ids.users(names)
+        missing = [name for name in names if name.lower() not in found]
+        if missing and not self.dry_run:
+            if add:
+                raise NotFoundError(
+                    operation_name, target, None, f"no user {', '.join(missing[:5])} in the directory"
+                )
+            if len(missing) == len(names):
+                return Outcome(ALREADY_TRUE, None)
+        member_ids = [
+            found.get(name.lower(), f"<{name}>") for name in names if name.lower() in found or self.dry_run
+        ]
+        return _outcome(
+            send(lambda: self.client.change_members(group_id, member_ids, add=add, target=target)[0])
+        )
+
+    # -- users -----------------------------------------------------------------------------------
+
+    def _create_user(self, operation: Operation, send: Send) -> Outcome:
+        name, payload = operation.target, operation.payload
+        email = payload.get("email") or name
+        self._check_domain("create user", name, email)
+        created: list[str] = []
+
+        def request() -> int | None:
+            status, scim_id = self.client.create_user(
+                name, email, payload.get("full_name") or name, external_id=payload.get("external_id")
+            )
+            if scim_id:
+                created.append(scim_id)
+            return status
+
+        try:
+            outcome = _outcome(send(request))
+        except ConflictError as error:
+            user = self.client.find_user(user_name=name)
+            if user is None:
+                raise ConflictError(
+                    error.operation,
+                    name,
+                    error.status,
+                    f"{error.server_message}, but no user {name} can be read back",
+                ) from None
+            self.ids.remember_user(name, user.id)
+            if not user.active:
+                raise ConflictError(
+                    error.operation,
+                    name,
+                    error.status,
+                    f"{error.server_message}: user {name} is deactivated; the next run re-enables it "
+                    "if users.operations.reenable allows",
+                ) from None
+            return Outcome(ALREADY_TRUE, error.status)
+        if created:
+            self.ids.remember_user(name, created[0])
+        return outcome
+
+    def _update_user(self, name: str, payload: Any, send: Send) -> Outcome:
+        operations: list[dict[str, Any]] = []
+        if payload.get("full_name"):
+            operations.append({"op": "replace", "path": "displayName", "value": payload["full_name"]})
+        if payload.get("email"):
+            self._check_domain("update user", name, payload["email"])
+            emails = [{"value": payload["email"], "type": "work", "primary": True}]
+            operations.append({"op": "replace", "path": "emails", "value": emails})
+        user_id = self._user_id("update user", name)
+        return _outcome(send(lambda: self.client.patch_user(user_id, operations, target=name)))
+
+    def _set_active(self, name: str, active: bool, send: Send) -> Outcome:
+        operation = "enable user" if active else "disable user"
+        user_id = self.ids.user(name)
+        if user_id is None:
+            if not active:
+                return Outcome(ALREADY_TRUE, None)  # gone: nothing left to disable
+            raise NotFoundError(operation, name, None, f"no user {name} in the directory")
+        try:
+            return _outcome(send(lambda: self.client.set_active(user_id, active, target=name)))
+        except NotFoundError as error:
+            if active:
+                raise
+            return Outcome(ALREADY_TRUE, error.status)
+
+    def _user_id(self, operation: str, name: str) -> str:
+        user_id = self.ids.user(name)
+        if user_id is None:
+            if self.dry_run:
+                return f"<{name}>"
+            raise NotFoundError(operation, name, None, f"no user {name} in the directory")
+        return user_id
+
+    def _check_domain(self, operation: str, name: str, email: str) -> None:
+        domain = email.rpartition("@")[2].lower()
+        if self.verified_domains and domain not in self.verified_domains:
+            raise RefusedDomainError(
+                operation,
+                name,
+                None,
+                f"the email {email} is not on a verified domain of the organization "
+                f"({', '.join(sorted(self.verified_domains))}); not sent",
+            )
+
+
+def _outcome(http_status: int | None) -> Outcome:
+    return Outcome(DRY_RUN, None) if http_status is None else Outcome(APPLIED, http_status)
