@@ -52,18 +52,25 @@ def confluence_connection(server: EmulatorServer) -> str:
     return json.dumps({"conn_type": "http", "host": server.base_url, "login": login, "password": password})
 
 
+CLOUD_RULES = "cloud.yaml"
+
+
 @pytest.fixture(scope="session")
 def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's default rules, with retries that take a second instead of minutes."""
+    """The project's default rules, with retries that take a second instead of minutes; and the same
+    rules with an atlassian_cloud target as CLOUD_RULES (the param's choices are fixed at parse time)."""
     folder = tmp_path_factory.mktemp("mapping_rules")
     rules = yaml.safe_load((REPO / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"))
     rules["run"] |= {"task_retries": 1, "task_retry_delay_seconds": 0.2}
-    rules["target"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    fast = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    rules["target"]["retry"] |= fast
     (folder / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     entra = yaml.safe_load((REPO / "include" / "mapping_rules" / "entra.yaml").read_text(encoding="utf-8"))
     entra["run"], entra["target"] = rules["run"], rules["target"]
-    entra["source"]["retry"] = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    entra["source"]["retry"] = dict(fast)
     (folder / "entra.yaml").write_text(yaml.safe_dump(entra), encoding="utf-8")
+    rules["target"] = {"kind": "atlassian_cloud", "retry": fast}
+    (folder / CLOUD_RULES).write_text(yaml.safe_dump(rules), encoding="utf-8")
     return folder
 
 

@@ -107,25 +107,28 @@ class CloudPerformer:
         ]
         return singles + batches
 
-    def perform(self, unit: Sequence[Operation], send: Send) -> Outcome:
+    def perform(self, unit: Sequence[Operation], send: Send) -> list[Outcome | ConfluenceError]:
         first = unit[0]
         if first.kind in MEMBERSHIP_KINDS:
             return self._members(unit, send)
-        name, payload = first.target, first.payload
-        match first.kind:
+        return [self._one(first, send)]
+
+    def _one(self, operation: Operation, send: Send) -> Outcome:
+        name, payload = operation.target, operation.payload
+        match operation.kind:
             case OperationKind.create_group:
                 return self._create_group(name, send)
             case OperationKind.create_user:
-                return self._create_user(first, send)
+                return self._create_user(operation, send)
             case OperationKind.update_user:
                 return self._update_user(name, payload, send)
             case OperationKind.reenable_user | OperationKind.disable_user:
-                return self._set_active(name, first.kind is OperationKind.reenable_user, send)
+                return self._set_active(name, operation.kind is OperationKind.reenable_user, send)
             case OperationKind.delete_group:
                 return self._delete_group(name, send)
             case _:
                 raise ConfluenceError(
-                    first.kind.value.replace("_", " "), name, None, "not supported by Atlassian Cloud"
+                    operation.kind.value.replace("_", " "), name, None, "not supported by Atlassian Cloud"
                 )
 
     # -- groups ----------------------------------------------------------------------------------
@@ -164,37 +167,39 @@ class CloudPerformer:
         except NotFoundError as error:
             return Outcome(ALREADY_TRUE, error.status)
 
-    def _members(self, unit: Sequence[Operation], send: Send) -> Outcome:
+    def _members(self, unit: Sequence[Operation], send: Send) -> list[Outcome | ConfluenceError]:
+        """One PATCH for the unit's members; a member the directory lacks fails alone (an addition)
+        or is already gone (a removal). A dry run names what it cannot resolve as ``<name>``."""
         first = unit[0]
         group = first.group or ""
         add = first.kind is OperationKind.add_membership
-        names = [operation.target for operation in unit]
-        target = (
-            f"{len(names)} members of group {group}"
-            if len(names) > 1
-            else f"user {names[0]} in group {group}"
-        )
-        operation_name = "add members" if add else "remove members"
+        action = "add member" if add else "remove member"
         group_id = self.ids.group(group) or (f"<{group}>" if self.dry_run else None)
         if group_id is None:
             if not add:
-                return Outcome(ALREADY_TRUE, None)
-            raise NotFoundError(operation_name, target, None, f"no group {group} in the directory")
-        found = self.ids.users(names)
-        missing = [name for name in names if name.lower() not in found]
-        if missing and not self.dry_run:
-            if add:
-                raise NotFoundError(
-                    operation_name, target, None, f"no user {', '.join(missing[:5])} in the directory"
+                return [Outcome(ALREADY_TRUE, None)] * len(unit)
+            raise NotFoundError(action + "s", f"group {group}", None, f"no group {group} in the directory")
+        found = self.ids.users([operation.target for operation in unit])
+        results: list[Outcome | ConfluenceError | None] = []
+        member_ids = []
+        for operation in unit:
+            key = operation.target.lower()
+            if key in found or self.dry_run:
+                member_ids.append(found.get(key, f"<{key}>"))
+                results.append(None)  # decided by the PATCH
+            elif add:
+                where = f"user {operation.target} in group {group}"
+                results.append(
+                    NotFoundError(action, where, None, f"no user {operation.target} in the directory")
                 )
-            if len(missing) == len(names):
-                return Outcome(ALREADY_TRUE, None)
-        member_ids = [
-            found.get(name.lower(), f"<{name}>") for name in names if name.lower() in found or self.dry_run
-        ]
-        return _outcome(
-            send(lambda: self.client.change_members(group_id, member_ids, add=add, target=target)[0])
-        )
+            else:
+                results.append(Outcome(ALREADY_TRUE, None))
+        if member_ids:
+            target = f"{len(member_ids)} members of group {group}"
+            change = self.client.change_members
+            sent = _outcome(send(lambda: change(group_id, member_ids, add=add, target=target)[0]))
+            results = [sent if result is None else result for result in results]
+        return [result for result in results if result is not None]
 
     # -- users -----------------------------------------------------------------------------------
 
