@@ -161,3 +161,27 @@ def test_a_dry_run_sends_no_write(cloud: CloudEmulatorServer) -> None:
         ("PATCH", "Groups"),
     ]
     assert cloud.state == {"Users": [], "Groups": []}
+
+
+def test_faults_converge_exactly(cloud: CloudEmulatorServer) -> None:
+    """5xx, 429 bursts with Retry-After and answers lost after the write: the same state, then nothing."""
+    cloud.emulator.set_faults(
+        {
+            "seed": 11,
+            "rules": [
+                {"method": "PATCH", "error_rate": 0.3, "statuses": [500, 503]},
+                {"method": "POST", "drop_rate": 0.2, "after": True},
+                {"method": "GET", "burst_429": {"rate": 0.05, "length": 2, "retry_after": 0}},
+            ],
+        }
+    )
+    wanted = people(24)
+    _, result, _ = sync(cloud, wanted, member_batch=5)
+    assert result.ok, result.summary()
+    assert sum(result.results["attempts"] > 1) > 0  # the faults did fire
+    cloud.emulator.set_faults([])
+    assert cloud_state(cloud)["memberships"] == set(
+        zip(wanted.memberships["group"], wanted.memberships["username"], strict=True)
+    )
+    again, _, writes = sync(cloud, wanted)
+    assert len(again) == 0 and writes == 0
