@@ -1,0 +1,266 @@
+"""Atlassian Cloud benchmarks: reads against a bare paged GET walk, noop and churn, requests per
+membership change.
+
+    python -m bench.cloud [--users 100000 --groups 5000 --memberships 1000000] [--churn 0.01]
+
+The emulator (``python -m sandbox.atlassian_cloud``) runs in its own process from a state file this
+script writes; every member of every group is a user. Measured, each against the same emulator:
+
+- ``floor``: a bare walk of ``/Users`` and ``/Groups`` pages with ``http.client`` and ``json.loads``;
+- ``read``: the Cloud target's read (the SCIM client's walk into the shared frames);
+- ``noop``: plan against the same state: no operation, no write;
+- ``churn``: ``--churn`` of the users leave one group and join another; the plan's membership
+  operations applied through the Cloud performer; writes per membership change.
+
+Prints one JSON line per measure and a summary table (for bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from confluence_provisioning import frames
+from confluence_provisioning.apply.applier import apply
+from confluence_provisioning.plan.planner import plan
+from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
+from confluence_provisioning.targets.atlassian_cloud.performer import CloudPerformer
+from confluence_provisioning.targets.atlassian_cloud.snapshot import to_snapshot
+from confluence_provisioning.targets.retry import RetryPolicy
+from tests.emulator.test_cli import free_port
+from tests.plan.states import State
+
+DIRECTORY, TOKEN = "bench", "bench-key"
+META = {"created": "2026-01-01T00:00:00Z", "lastModified": "2026-01-01T00:00:00Z", "version": 'W/"1"'}
+RULES = Settings.model_validate(
+    {
+        "target": {"kind": "atlassian_cloud", "max_in_flight": 4},
+        "limits": {"max_membership_removals": 10**9, "max_users_disabled_or_deleted": 10**9},
+    }
+)
+
+
+def membership_pairs(users: int, groups: int, memberships: int) -> list[tuple[int, int]]:
+    """(group, user) pairs: user u is in groups u, u+1, ... (mod groups), memberships // users of them."""
+    per_user = max(1, memberships // users)
+    return [((u + k) % groups, u) for u in range(users) for k in range(per_user)][:memberships]
+
+
+def write_state(path: Path, users: int, groups: int, pairs: list[tuple[int, int]]) -> None:
+    members: list[list[dict[str, str]]] = [[] for _ in range(groups)]
+    for group, user in pairs:
+        members[group].append({"value": f"u-{user}"})
+    state = {
+        "Users": [
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "id": f"u-{n}",
+                "externalId": f"x-{n}",
+                "userName": f"user{n:06d}@example.com",
+                "displayName": f"User {n}",
+                "emails": [{"value": f"user{n:06d}@example.com", "primary": True}],
+                "active": True,
+                "meta": {**META, "resourceType": "User"},
+            }
+            for n in range(users)
+        ],
+        "Groups": [
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "id": f"g-{g}",
+                "displayName": f"group-{g:05d}",
+                "members": members[g],
+                "meta": {**META, "resourceType": "Group"},
+            }
+            for g in range(groups)
+        ],
+    }
+    path.write_text(json.dumps(state), encoding="utf-8")
+
+
+def desired(users: int, groups: int, pairs: list[tuple[int, int]]) -> State:
+    names = [f"user{n:06d}@example.com" for n in range(users)]
+    return State(
+        frames.conform(
+            pd.DataFrame(
+                {
+                    "username": names,
+                    "display_name": [f"User {n}" for n in range(users)],
+                    "email": names,
+                    "active": True,
+                    "source_id": [f"x-{n}" for n in range(users)],
+                    "source_dn": "",
+                    "rule": "bench",
+                }
+            ),
+            frames.DESIRED_USERS,
+        ),
+        frames.conform(
+            pd.DataFrame(
+                {
+                    "name": [f"group-{g:05d}" for g in range(groups)],
+                    "managed": True,
+                    "prune_members": True,
+                    "rule": "b",
+                }
+            ),
+            frames.DESIRED_GROUPS,
+        ),
+        frames.conform(
+            pd.DataFrame(
+                {
+                    "group": [f"group-{g:05d}" for g, _ in pairs],
+                    "username": [names[u] for _, u in pairs],
+                    "new_users_only": False,
+                    "rule": "b",
+                }
+            ),
+            frames.DESIRED_MEMBERSHIPS,
+        ),
+    )
+
+
+def floor_walk(port: int, page: int = 100) -> int:
+    """Every page of /Users and /Groups, decoded, the simplest way: the resources seen."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    seen = 0
+    for endpoint in ("Users", "Groups"):
+        start = 1
+        while True:
+            connection.request(
+                "GET",
+                f"/scim/directory/{DIRECTORY}/{endpoint}?startIndex={start}&count={page}",
+                headers=headers,
+            )
+            body = json.loads(connection.getresponse().read())
+            count = len(body["Resources"])
+            seen += count
+            start += count
+            if count == 0 or start > body["totalResults"]:
+                break
+    connection.close()
+    return seen
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes], deadline: float = 1800) -> None:
+    """Loading a million memberships from the state file takes minutes."""
+    give_up = time.monotonic() + deadline
+    while True:
+        assert process.poll() is None, "the emulator exited"
+        try:
+            counters(port)
+            return
+        except OSError:
+            assert time.monotonic() < give_up, "the emulator did not start"
+            time.sleep(0.5)
+
+
+def counters(port: int) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", "/__emulator/counters")
+    data = json.loads(connection.getresponse().read())
+    connection.request("DELETE", "/__emulator/counters")
+    connection.getresponse().read()
+    return data
+
+
+def timed(name: str, results: dict[str, Any], action: Any) -> Any:
+    started = time.perf_counter()
+    value = action()
+    results[name] = round(time.perf_counter() - started, 3)
+    print(json.dumps({"measure": name, "seconds": results[name]}), flush=True)
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.cloud", description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--groups", type=int, default=5_000)
+    parser.add_argument("--memberships", type=int, default=1_000_000)
+    parser.add_argument("--churn", type=float, default=0.01)
+    parser.add_argument("--member-batch", type=int, default=100)
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {"users": args.users, "groups": args.groups, "memberships": args.memberships}
+    pairs = membership_pairs(args.users, args.groups, args.memberships)
+    with tempfile.TemporaryDirectory() as folder:
+        state = Path(folder) / "cloud.json"
+        timed("write state", results, lambda: write_state(state, args.users, args.groups, pairs))
+        port = free_port()
+        command = [
+            *(
+                sys.executable,
+                "-m",
+                "sandbox.atlassian_cloud",
+                "--port",
+                str(port),
+                "--directory-id",
+                DIRECTORY,
+            ),
+            *("--token", TOKEN, "--state", str(state), "--save-interval", "100000"),
+        ]
+        emulator = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
+        try:
+            timed(
+                "emulator start",
+                results,
+                lambda: wait_until_up(port, emulator),
+            )
+            counters(port)
+            seen = timed("floor", results, lambda: floor_walk(port))
+            assert seen == args.users + args.groups, seen
+            client = ScimClient(
+                f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
+                token=TOKEN,
+                member_batch=args.member_batch,
+                retry=RetryPolicy(max_attempts=3),
+            )
+            snapshot = timed("read", results, lambda: to_snapshot(client.users(), client.groups()))
+            assert len(snapshot.memberships) == len(pairs)
+            results["read / floor"] = round(results["read"] / results["floor"], 2)
+            read_requests = counters(port)["total"]
+            results["read requests"] = read_requests
+            wanted = desired(args.users, args.groups, pairs)
+            noop = timed("noop plan", results, lambda: plan(wanted, snapshot, RULES))
+            results["noop operations"] = len(noop)
+            # churn: a share of the users leave their first group and join the one after their last
+            movers = range(0, args.users, max(1, round(1 / args.churn)) + 1)  # spread over the groups
+            per_user = max(1, args.memberships // args.users)
+            moved = {(u % args.groups, u) for u in movers}
+            joined = {((u + per_user) % args.groups, u) for u in movers}
+            churned = desired(args.users, args.groups, sorted((set(pairs) - moved) | joined))
+            the_plan = timed("churn plan", results, lambda: plan(churned, snapshot, RULES))
+            performer = CloudPerformer(client)
+            result = timed(
+                "churn apply", results, lambda: apply(the_plan, performer, RULES, retry=RetryPolicy())
+            )
+            assert result.ok, result.summary()
+            by_method = counters(port)["by_method"]
+            changes = int(
+                the_plan.summary().get("add_membership", 0) + the_plan.summary().get("remove_membership", 0)
+            )
+            results["membership changes"] = changes
+            results["churn writes"] = sum(n for method, n in by_method.items() if method != "GET")
+            results["churn reads"] = by_method.get("GET", 0)
+            results["writes per membership change"] = round(results["churn writes"] / max(changes, 1), 4)
+            client.close()
+        finally:
+            emulator.terminate()
+            emulator.wait(30)
+    print(json.dumps(results), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
