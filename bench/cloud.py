@@ -9,8 +9,8 @@ script writes; every member of every group is a user. Measured, each against the
 - ``floor``: a bare walk of ``/Users`` and ``/Groups`` pages with ``http.client`` and ``json.loads``;
 - ``read``: the Cloud target's read (the SCIM client's walk into the shared frames);
 - ``noop``: plan against the same state: no operation, no write;
-- ``churn``: ``--churn`` of the users leave one group and join another; the plan's membership
-  operations applied through the Cloud performer; writes per membership change.
+- ``churn``: a reorganisation: the members of whole groups (``--churn`` of the users) move to
+  another group; the plan applied through the Cloud performer; writes per membership change.
 
 Prints one JSON line per measure and a summary table (for bench/RESULTS.md).
 """
@@ -234,11 +234,19 @@ def main(argv: list[str] | None = None) -> int:
             wanted = desired(args.users, args.groups, pairs)
             noop = timed("noop plan", results, lambda: plan(wanted, snapshot, RULES))
             results["noop operations"] = len(noop)
-            # churn: a share of the users leave their first group and join the one after their last
-            movers = range(0, args.users, max(1, round(1 / args.churn)) + 1)  # spread over the groups
-            per_user = max(1, args.memberships // args.users)
-            moved = {(u % args.groups, u) for u in movers}
-            joined = {((u + per_user) % args.groups, u) for u in movers}
+            # churn, a reorganisation: whole groups (--churn of the users) move to the group half-way round
+            by_group: dict[int, list[int]] = {}
+            for group, user in pairs:
+                by_group.setdefault(group, []).append(user)
+            moved: set[tuple[int, int]] = set()
+            joined: set[tuple[int, int]] = set()
+            for group in range(args.groups):
+                if len(moved) >= args.users * args.churn:
+                    break
+                moved |= {(group, user) for user in by_group.get(group, [])}
+                joined |= {
+                    ((group + args.groups // 2) % args.groups, user) for user in by_group.get(group, [])
+                }
             churned = desired(args.users, args.groups, sorted((set(pairs) - moved) | joined))
             the_plan = timed("churn plan", results, lambda: plan(churned, snapshot, RULES))
             performer = CloudPerformer(client)

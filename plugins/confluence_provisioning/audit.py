@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from confluence_provisioning import frames
 from confluence_provisioning.storage import airflow_home
+from confluence_provisioning.targets.atlassian_cloud.errors import REFUSED_DOMAIN
 
 SCHEMA_VERSION = 1
 SQLITE_FILE = "confluence_provisioning/audit.db"
@@ -733,6 +734,23 @@ class AuditStore:
         """The attributes last pushed per user (LEDGER), by username."""
         query = sa.select(*(ledger.c[name] for name in LEDGER)).order_by(ledger.c.username)
         return self._frame(query, LEDGER)
+
+    def refused_domains(self) -> frozenset[str]:
+        """The users (lower-case names) whose last creation failed because the target refused their
+        email's domain (Atlassian Cloud's unverified domains): not sent again until the name changes."""
+        latest = (
+            sa.select(sa.func.max(operations.c.id).label("id"))
+            .where(operations.c.operation == "create_user")
+            .group_by(operations.c.target)
+            .subquery()
+        )
+        query = (
+            sa.select(operations.c.target)
+            .join(latest, operations.c.id == latest.c.id)
+            .where(operations.c.status == "failed", operations.c.error.contains(REFUSED_DOMAIN))
+        )
+        with self.engine.connect() as conn:
+            return frozenset(target.lower() for target in conn.execute(query).scalars())
 
     def managed_groups(self) -> frozenset[str]:
         with self.engine.connect() as conn:

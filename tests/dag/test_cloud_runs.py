@@ -116,3 +116,29 @@ def test_the_same_rules_give_the_same_directory_on_data_center_and_on_cloud(
     reason_of = dict(zip(dc_rejects["id"], dc_rejects["reason"], strict=True))
     extra_ids = [u["externalId"] for u in cloud.state["Users"] if u["userName"] not in set(email_of.values())]
     assert extra_ids and all("username" in reason_of[external_id] for external_id in extra_ids)
+
+
+def test_an_email_refused_for_its_domain_is_not_sent_again(
+    cloud_site: Site, cloud_server, cloud_rules: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    narrow: CloudEmulatorServer = cloud_server(verified_domains=("example.com",))
+    connection = {
+        "conn_type": "http",
+        "host": narrow.api_url,
+        "password": narrow.config.token,
+        "extra": {"directory_id": narrow.config.directory_id},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_ATLASSIAN_SCIM_DEFAULT", json.dumps(connection))
+    first = cloud_site.run(rules_file=cloud_rules)
+    assert first.state == "failed"  # Atlassian refused the contractors' domain
+    refused = {row.target for row in operations_of(cloud_site, first).itertuples() if row.status == "failed"}
+    assert refused and all(name.endswith("@contractor.example.org") for name in refused)
+    narrow.emulator.counters.clear()
+    second = cloud_site.run(rules_file=cloud_rules)
+    assert second.state == "success"
+    assert writes(narrow) == {}
+
+
+def operations_of(site: Site, dag_run: Any) -> Any:
+    with site.audit() as store:
+        return store.operations(site.record(dag_run).id)

@@ -78,6 +78,25 @@ def map_rules(
     )
 
 
+def hold(result: MappingResult, usernames: Collection[str], reason: str) -> MappingResult:
+    """``result`` with these users (lower-case names) taken out of the desired state and held:
+    a plan then sends nothing for them, memberships included."""
+    wanted = set(usernames)
+    out = result.users["username"].str.lower().isin(wanted)
+    if not out.any():
+        return result
+    held = pd.DataFrame({"username": result.users.loc[out, "username"].str.lower(), "reason": reason})
+    return MappingResult(
+        users=result.users[~out].reset_index(drop=True),
+        groups=result.groups,
+        memberships=result.memberships[~result.memberships["username"].str.lower().isin(wanted)].reset_index(
+            drop=True
+        ),
+        rejects=result.rejects,
+        held=_sorted(pd.concat([result.held, held], ignore_index=True), frames.HELD_USERS, ["username"]),
+    )
+
+
 def _sorted(frame: pd.DataFrame, schema: dict[str, str], keys: list[str]) -> pd.DataFrame:
     conformed = frames.conform(frame, schema)
     return conformed.sort_values(keys, ignore_index=True)

@@ -161,10 +161,14 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         # runs the store missed first: their ledger and managed groups count for this plan
         backfilled = pending.backfill(store, storage.storage_base(run.settings.run.storage_base), run.dag_id)
         ledger, managed = store.ledger(), store.managed_groups()
+        refused = store.refused_domains() if run.settings.target.username_is_email else frozenset()
     if backfilled:
         log.info(
             "Back-filled %d earlier runs into the audit history: %s", len(backfilled), ", ".join(backfilled)
         )
+    if refused:
+        # an email refused for its domain is not sent again until it changes: runs stay quiet
+        wanted = mapping.hold(wanted, refused, "the site refused the email's domain in an earlier run")
     try:
         result = planner.plan(
             wanted,

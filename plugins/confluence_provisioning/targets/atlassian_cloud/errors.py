@@ -17,6 +17,9 @@ from confluence_provisioning.targets.errors import (
     server_message,
 )
 
+# in every refusal for the email's domain: the audit store finds refused users by it
+REFUSED_DOMAIN = "not on a verified domain"
+
 
 class RefusedDomainError(ValidationError):
     """400 invalidValue for an email on a domain the organization has not verified."""
@@ -31,6 +34,8 @@ def scim_error_from_response(
     text = f"{scim_type}: {message}" if scim_type else message
     generic = error_from_response(operation, target, status, b"", headers)
     if status == 400 and scim_type == "invalidValue" and "domain" in message.lower():
+        if REFUSED_DOMAIN not in text:
+            text += f" (the email is {REFUSED_DOMAIN} of the organization)"
         return RefusedDomainError(operation, target, status, text)
     generic.server_message = text
     generic.args = (operation, target, status, text)

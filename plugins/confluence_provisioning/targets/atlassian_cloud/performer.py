@@ -20,7 +20,7 @@ from typing import Any
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN, Outcome, Send
 from confluence_provisioning.plan.operations import Operation, OperationKind
 from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
-from confluence_provisioning.targets.atlassian_cloud.errors import RefusedDomainError
+from confluence_provisioning.targets.atlassian_cloud.errors import REFUSED_DOMAIN, RefusedDomainError
 from confluence_provisioning.targets.errors import ConflictError, ConfluenceError, NotFoundError
 
 MEMBERSHIP_KINDS = frozenset({OperationKind.add_membership, OperationKind.remove_membership})
@@ -282,7 +282,7 @@ class CloudPerformer:
                 operation,
                 name,
                 None,
-                f"the email {email} is not on a verified domain of the organization "
+                f"the email {email} is {REFUSED_DOMAIN} of the organization "
                 f"({', '.join(sorted(self.verified_domains))}); not sent",
             )
 
