@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from confluence_provisioning.targets.confluence_dc import transport
+from confluence_provisioning.targets import transport
 from confluence_provisioning.targets.transport import Transport
 
 

@@ -16,7 +16,6 @@ RFC 7644 form ``members[value eq "id" or ...]`` that strict servers (scim2-serve
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,12 +25,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import msgspec
 
+from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.targets.atlassian_cloud.errors import scim_error_from_response
 from confluence_provisioning.targets.errors import ConfluenceError, TransientError
 from confluence_provisioning.targets.retry import RetryPolicy, call_with_retry
 from confluence_provisioning.targets.transport import ConnectionFailed, Response, TimedOut, Transport
 
-log = logging.getLogger(__name__)
+log = printable_logger(__name__)  # names from the directory are logged escaped
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
