@@ -46,7 +46,11 @@ META = {"created": "2026-01-01T00:00:00Z", "lastModified": "2026-01-01T00:00:00Z
 RULES = Settings.model_validate(
     {
         "target": {"kind": "atlassian_cloud", "max_in_flight": 4},
-        "limits": {"max_membership_removals": 10**9, "max_users_disabled_or_deleted": 10**9},
+        "limits": {
+            "max_membership_removals": 10**9,
+            "max_users_disabled_or_deleted": 10**9,
+            "allow_emptying_groups": True,  # the reorganisation empties the groups it moves
+        },
     }
 )
 
