@@ -267,10 +267,10 @@ def main(argv: list[str] | None = None) -> int:
             results["churn reads"] = by_method.get("GET", 0)
             results["writes per membership change"] = round(results["churn writes"] / max(changes, 1), 4)
             client.close()
+            print(json.dumps(results), flush=True)
         finally:
-            emulator.terminate()
+            emulator.kill()  # not terminate: a graceful stop would write the whole state file back
             emulator.wait(30)
-    print(json.dumps(results), flush=True)
     return 0
 
 
