@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             counters(port)
             seen = timed("floor", results, lambda: floor_walk(port))
             assert seen == args.users + args.groups, seen
+            results["floor requests"] = counters(port)["total"]
             client = ScimClient(
                 f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
                 token=TOKEN,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from confluence_provisioning.apply.breaker import CircuitBreaker, ConfluenceUnavailable
-from confluence_provisioning.targets.confluence_dc.errors import NotFoundError, TransientError
+from confluence_provisioning.targets.errors import NotFoundError, TransientError
 
 
 class Clock:

@@ -24,6 +24,10 @@
 
 Every operation gives one result row (``RESULTS``), in plan order. A run with any
 failed operation is failed: ``ApplyResult.raise_for_failures()`` says which.
+
+A target carries operations out through a ``Performer``: Data Center's (``OneByOne``) sends
+one request per operation; a target that can do many at once (Atlassian Cloud: many members
+per PATCH) groups operations into units, each sent at once and answered per operation.
 """
 
 from __future__ import annotations
@@ -33,12 +37,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.apply.actions import perform
+from confluence_provisioning.apply.actions import Outcome, Send, perform
 from confluence_provisioning.apply.breaker import CircuitBreaker, ConfluenceUnavailable
 from confluence_provisioning.apply.pacing import PacingGate
 from confluence_provisioning.plan.operations import Operation, OperationKind, Plan
@@ -74,7 +78,56 @@ RESULTS: dict[str, str] = {
 }
 
 OnResult = Callable[[dict[str, Any]], None]
+Done = tuple[Operation, dict[str, Any]]  # an operation and its result row
 Missing = dict[tuple[str, str], str]  # ("user" | "group", name) -> why it does not exist
+
+
+class Performer(Protocol):
+    """How a target carries out operations: which are sent together, and how one unit is sent."""
+
+    @property
+    def dry_run(self) -> bool: ...
+
+    @property
+    def recorded_requests(self) -> Sequence[Any]: ...
+
+    def units(self, operations: Sequence[Operation]) -> list[list[Operation]]:
+        """The operations, grouped into what is sent together (order kept within a unit)."""
+        ...
+
+    def perform(self, unit: Sequence[Operation], send: Send) -> list[Outcome | ConfluenceError]:
+        """Carry out one unit through ``send``: each operation's outcome, or the error that failed it
+        alone; raises the ConfluenceError that failed the whole unit."""
+        ...
+
+
+class OneByOne:
+    """Confluence Data Center: one request per operation."""
+
+    def __init__(self, client: ConfluenceClient, *, notify_via_email: bool) -> None:
+        self.client = client
+        self.notify_via_email = notify_via_email
+
+    @property
+    def dry_run(self) -> bool:
+        return self.client.dry_run
+
+    @property
+    def recorded_requests(self) -> Sequence[Any]:
+        return self.client.recorded_requests
+
+    def units(self, operations: Sequence[Operation]) -> list[list[Operation]]:
+        return [[operation] for operation in operations]
+
+    def perform(self, unit: Sequence[Operation], send: Send) -> list[Outcome | ConfluenceError]:
+        (operation,) = unit
+        return [perform(operation, self.client, send, notify_via_email=self.notify_via_email)]
+
+
+def _performer(client: ConfluenceClient | Performer, settings: Settings) -> Performer:
+    if isinstance(client, ConfluenceClient):
+        return OneByOne(client, notify_via_email=settings.target.new_users.notify_via_email)
+    return client
 
 
 class ApplyError(Exception):
@@ -127,7 +180,7 @@ class ApplyResult:
 
 def apply(
     plan: Plan,
-    client: ConfluenceClient,
+    client: ConfluenceClient | Performer,
     settings: Settings,
     *,
     retry: RetryPolicy,
@@ -140,14 +193,15 @@ def apply(
     ``cancel``: once set, operations not yet sent are skipped. ``on_result`` hears each
     result row as it is made (from worker threads).
     """
-    run = _Run(client, settings, retry, cancel, on_result, sleep, {})
+    performer = _performer(client, settings)
+    run = _Run(performer, settings, retry, cancel, on_result, sleep, {})
     rows = [row for stage in plan.stages() for row in run.stage(stage.name, stage.operations)]
-    return _result(rows, client, run.breaker)
+    return _result(rows, performer, run.breaker)
 
 
 def apply_operations(
     operations: Sequence[Operation],
-    client: ConfluenceClient,
+    client: ConfluenceClient | Performer,
     settings: Settings,
     *,
     retry: RetryPolicy,
@@ -161,8 +215,9 @@ def apply_operations(
     ``not_created``: users and groups earlier stages failed or skipped to create
     (``not_created(earlier results)``); operations on them are skipped with that reason.
     """
-    run = _Run(client, settings, retry, cancel, on_result, sleep, dict(not_created or {}))
-    return _result(run.stage("operations", operations), client, run.breaker)
+    performer = _performer(client, settings)
+    run = _Run(performer, settings, retry, cancel, on_result, sleep, dict(not_created or {}))
+    return _result(run.stage("operations", operations), performer, run.breaker)
 
 
 def not_created(results: pd.DataFrame) -> Missing:
@@ -188,9 +243,9 @@ def _why_not_created(operation: str, target: str, status: str, error: object) ->
     return f"{_CREATES[operation]} was not created: {cause}"
 
 
-def _result(rows: list[dict[str, Any]], client: ConfluenceClient, breaker: CircuitBreaker) -> ApplyResult:
+def _result(rows: list[dict[str, Any]], performer: Performer, breaker: CircuitBreaker) -> ApplyResult:
     frame = pd.DataFrame.from_records(rows, columns=list(RESULTS)) if rows else frames.empty(RESULTS)
-    recorded = tuple(client.recorded_requests) if client.dry_run else ()
+    recorded = tuple(performer.recorded_requests) if performer.dry_run else ()
     return ApplyResult(frames.conform(frame, RESULTS), recorded, breaker.reason)
 
 
@@ -199,7 +254,7 @@ class _Run:
 
     def __init__(
         self,
-        client: ConfluenceClient,
+        performer: Performer,
         settings: Settings,
         retry: RetryPolicy,
         cancel: threading.Event | None,
@@ -207,10 +262,9 @@ class _Run:
         sleep: Callable[[float], None],
         missing: Missing,
     ) -> None:
-        self.client = client
+        self.performer = performer
         self.retry = retry
         self.max_in_flight = settings.target.max_in_flight
-        self.notify_via_email = settings.target.new_users.notify_via_email
         self.cancel = cancel or threading.Event()
         self.on_result = on_result
         self.sleep = sleep
@@ -229,28 +283,39 @@ class _Run:
     def stage(self, name: str, operations: Sequence[Operation]) -> list[dict[str, Any]]:
         if not operations:
             return []
-        workers = min(self.max_in_flight, len(operations))
+        units = self.performer.units(operations)
+        workers = min(self.max_in_flight, len(units))
         with ThreadPoolExecutor(workers, thread_name_prefix="confluence-apply") as pool:
-            rows = list(pool.map(self._one, operations))
+            done = [pair for pairs in pool.map(self._unit, units) for pair in pairs]
+        place = {id(operation): index for index, operation in enumerate(operations)}
+        rows = [row for _, row in sorted(done, key=lambda pair: place[id(pair[0])])]
         statuses = pd.Series([row["status"] for row in rows]).value_counts()
         log.info("stage %s: %s", name, ", ".join(f"{n} {s}" for s, n in statuses.items()))
         return rows
 
-    def _one(self, operation: Operation) -> dict[str, Any]:
+    def _unit(self, unit: Sequence[Operation]) -> list[tuple[Operation, dict[str, Any]]]:
+        """The unit's rows: what is skipped or not attempted, then the rest sent at once."""
         started = time.monotonic()
-        reason = self._reason_to_skip(operation)
-        if self.breaker.reason is not None:
-            row = _row(operation, NOT_ATTEMPTED, None, 0, started, f"not attempted: {self.breaker.reason}")
-        elif reason is not None:
-            row = _row(operation, SKIPPED, None, 0, started, f"{NOT_SENT}{reason}")
-        else:
-            row = self._send(operation, started)
-        self._learn(operation, row)
-        if self.on_result is not None:
-            self.on_result(row)
-        return row
+        done: list[tuple[Operation, dict[str, Any]]] = []
+        sendable = []
+        for operation in unit:
+            reason = self._reason_to_skip(operation)
+            if self.breaker.reason is not None:
+                text = f"not attempted: {self.breaker.reason}"
+                done.append((operation, _row(operation, NOT_ATTEMPTED, None, 0, started, text)))
+            elif reason is not None:
+                done.append((operation, _row(operation, SKIPPED, None, 0, started, f"{NOT_SENT}{reason}")))
+            else:
+                sendable.append(operation)
+        if sendable:
+            done += self._send(sendable, started)
+        for operation, row in done:
+            self._learn(operation, row)
+            if self.on_result is not None:
+                self.on_result(row)
+        return done
 
-    def _send(self, operation: Operation, started: float) -> dict[str, Any]:
+    def _send(self, unit: list[Operation], started: float) -> list[tuple[Operation, dict[str, Any]]]:
         attempts = 0
 
         def send(request: Callable[[], int | None]) -> int | None:
@@ -270,23 +335,36 @@ class _Run:
                 raise
             return answer
 
+        def rows(
+            status: str, http_status: int | None, error: str | None
+        ) -> list[tuple[Operation, dict[str, Any]]]:
+            return [(op, _row(op, status, http_status, attempts, started, error)) for op in unit]
+
         try:
-            outcome = perform(operation, self.client, send, notify_via_email=self.notify_via_email)
+            outcomes = self.performer.perform(unit, send)
         except ConfluenceUnavailable as error:
             reason = error.server_message
             if not attempts:
-                return _row(operation, NOT_ATTEMPTED, None, 0, started, f"not attempted: {reason}")
+                return rows(NOT_ATTEMPTED, None, f"not attempted: {reason}")
             # cut short between two attempts: it may have landed, the rerun finds out
-            message = f"stopped after {attempts} attempts: {reason}"
-            return _row(operation, FAILED, None, attempts, started, message)
+            return rows(FAILED, None, f"stopped after {attempts} attempts: {reason}")
         except ConfluenceError as error:
             self._learn_from_error(error)
-            log.warning("%s failed: %s", operation.describe(), error)
-            return _row(operation, FAILED, error.status, attempts, started, str(error))
+            log.warning("%s failed: %s", _unit_text(unit), error)
+            return rows(FAILED, error.status, str(error))
         except Exception as error:  # a bug must not lose the other results of the stage
-            log.exception("%s failed unexpectedly", operation.describe())
-            return _row(operation, FAILED, None, attempts, started, f"{type(error).__name__}: {error}")
-        return _row(operation, outcome.status, outcome.http_status, attempts, started, None)
+            log.exception("%s failed unexpectedly", _unit_text(unit))
+            return rows(FAILED, None, f"{type(error).__name__}: {error}")
+        done = []
+        for operation, outcome in zip(unit, outcomes, strict=True):
+            if isinstance(outcome, ConfluenceError):
+                self._learn_from_error(outcome)
+                log.warning("%s failed: %s", operation.describe(), outcome)
+                row = _row(operation, FAILED, outcome.status, 0, started, str(outcome))
+            else:
+                row = _row(operation, outcome.status, outcome.http_status, attempts, started, None)
+            done.append((operation, row))
+        return done
 
     def _reason_to_skip(self, operation: Operation) -> str | None:
         if self.cancel.is_set():
@@ -339,6 +417,11 @@ def _row(
         "duration_ms": round((time.monotonic() - started) * 1000, 3),
         "error": error,
     }
+
+
+def _unit_text(unit: Sequence[Operation]) -> str:
+    first = unit[0].describe()
+    return first if len(unit) == 1 else f"{first} and {len(unit) - 1} more sent with it"
 
 
 def _described(row: Any) -> str:

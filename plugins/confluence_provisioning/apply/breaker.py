@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from confluence_provisioning.targets.confluence_dc.errors import ConfluenceError, TransientError
+from confluence_provisioning.targets.errors import ConfluenceError, TransientError
 
 T = TypeVar("T")
 

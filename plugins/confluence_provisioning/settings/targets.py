@@ -42,6 +42,7 @@ class AtlassianCloudTargetSettings(Strict):
     # members added or removed by one PATCH /Groups/{id}; Atlassian documents no limit
     member_batch: int = Field(default=100, ge=1, le=1000)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
 
 
 # the kinds a rules file can name; a new target kind adds its model here

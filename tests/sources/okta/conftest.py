@@ -8,7 +8,7 @@ from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta import reading
 from confluence_provisioning.sources.okta.auth import ApiToken
 from confluence_provisioning.sources.okta.client import OktaClient
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
+from confluence_provisioning.targets.retry import RetryPolicy
 from sandbox.okta import OktaServer
 
 

@@ -11,7 +11,7 @@ from confluence_provisioning.apply.pacing import HEADROOM
 from confluence_provisioning.plan.operations import Operation, OperationKind
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.confluence_dc import ConfluenceClient, RetryPolicy
-from confluence_provisioning.targets.confluence_dc.errors import TransientError
+from confluence_provisioning.targets.errors import TransientError
 from sandbox.confluence import RateLimit
 from tests.targets.confluence_dc.conftest import routes
 

@@ -31,8 +31,8 @@ import msgspec
 
 from confluence_provisioning.sources.okta.auth import Credentials
 from confluence_provisioning.sources.okta.errors import OktaReadError
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
-from confluence_provisioning.targets.confluence_dc.transport import ConnectionFailed, Response, Transport
+from confluence_provisioning.targets.retry import RetryPolicy
+from confluence_provisioning.targets.transport import ConnectionFailed, Response, Transport
 
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^",;]+)"?')
 _MEMBERS = re.compile(r"^/api/v1/groups/[^/]+/users")

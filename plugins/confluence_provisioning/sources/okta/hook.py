@@ -26,7 +26,7 @@ from confluence_provisioning.settings.sources import OktaSourceSettings
 from confluence_provisioning.sources.okta.auth import DEFAULT_SCOPES, ApiToken, Credentials, ServiceApp
 from confluence_provisioning.sources.okta.client import OktaClient
 from confluence_provisioning.sources.okta.errors import OktaReadError
-from confluence_provisioning.targets.confluence_dc.retry import RetryPolicy
+from confluence_provisioning.targets.retry import RetryPolicy
 
 EXTRA_KEYS = frozenset({"client_id", "private_key", "key_id", "scopes", "verify", "timeout", "max_in_flight"})
 

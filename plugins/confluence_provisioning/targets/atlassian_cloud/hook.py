@@ -75,6 +75,14 @@ class AtlassianScimHook(HttpHook):
         )
         return client, verified_domains_of(extra.get("verified_domains"), where)
 
+    def site_url(self) -> str:
+        """The directory's SCIM base URL, without credentials: what a sync lease is keyed by."""
+        conn = self.get_connection(self.atlassian_conn_id)
+        where = f"Airflow connection {self.atlassian_conn_id!r}"
+        directory_id = str(conn.extra_dejson.get("directory_id") or "").strip()
+        host = base_url_of(conn.host or DEFAULT_HOST, conn.schema, conn.port, where)
+        return f"{host.lower()}/scim/directory/{quote(directory_id, safe='')}"
+
     def test_connection(self) -> tuple[bool, str]:
         """For the Airflow UI's Test button: can the key read the directory's users?"""
         try:

@@ -51,3 +51,9 @@ def open_target(settings: Settings, *, dry_run: bool) -> AtlassianCloud:
     assert isinstance(target, AtlassianCloudTargetSettings)
     client, domains = AtlassianScimHook(target.connection_id).get_client(dry_run=dry_run, settings=target)
     return AtlassianCloud(settings, client, domains)
+
+
+def site(settings: Settings) -> str:
+    from confluence_provisioning.targets.atlassian_cloud.hook import AtlassianScimHook  # Airflow, only here
+
+    return AtlassianScimHook(settings.target.connection_id).site_url()
