@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 from confluence_provisioning.apply.applier import ApplyResult, apply_operations
@@ -31,9 +31,13 @@ class AtlassianCloud:
     def read(self) -> TargetSnapshot:
         return to_snapshot(self._client.users(), self._client.groups())
 
-    def apply(self, operations: Sequence[Operation]) -> ApplyResult:
+    def apply(
+        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+    ) -> ApplyResult:
         retry = RetryPolicy.from_settings(self._settings.target.retry)
-        return apply_operations(operations, self._performer, self._settings, retry=retry)
+        return apply_operations(
+            operations, self._performer, self._settings, retry=retry, not_created=dict(not_created or {})
+        )
 
     def __enter__(self) -> AtlassianCloud:
         return self
