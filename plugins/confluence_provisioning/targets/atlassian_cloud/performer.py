@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN, Outcome, Send
@@ -134,28 +134,14 @@ class CloudPerformer:
     # -- groups ----------------------------------------------------------------------------------
 
     def _create_group(self, name: str, send: Send) -> Outcome:
-        created: list[str] = []
-
-        def request() -> int | None:
-            status, scim_id = self.client.create_group(name)
-            if scim_id:
-                created.append(scim_id)
-            return status
-
         try:
-            outcome = _outcome(send(request))
+            outcome, group_id = _created(send, lambda: self.client.create_group(name))
         except ConflictError as error:
-            group_id = self.ids.group(name)
-            if group_id is None:
-                raise ConflictError(
-                    error.operation,
-                    name,
-                    error.status,
-                    f"{error.server_message}, but no group {name} can be read back",
-                ) from None
+            if self.ids.group(name) is None:
+                raise _unconfirmed(error, name, f"no group {name} can be read back") from None
             return Outcome(ALREADY_TRUE, error.status)
-        if created:
-            self.ids.remember_group(name, created[0])
+        if group_id:
+            self.ids.remember_group(name, group_id)
         return outcome
 
     def _delete_group(self, name: str, send: Send) -> Outcome:
@@ -207,39 +193,22 @@ class CloudPerformer:
         name, payload = operation.target, operation.payload
         email = payload.get("email") or name
         self._check_domain("create user", name, email)
-        created: list[str] = []
-
-        def request() -> int | None:
-            status, scim_id = self.client.create_user(
-                name, email, payload.get("full_name") or name, external_id=payload.get("external_id")
-            )
-            if scim_id:
-                created.append(scim_id)
-            return status
-
+        display_name, external_id = payload.get("full_name") or name, payload.get("external_id")
         try:
-            outcome = _outcome(send(request))
+            outcome, user_id = _created(
+                send, lambda: self.client.create_user(name, email, display_name, external_id=external_id)
+            )
         except ConflictError as error:
             user = self.client.find_user(user_name=name)
             if user is None:
-                raise ConflictError(
-                    error.operation,
-                    name,
-                    error.status,
-                    f"{error.server_message}, but no user {name} can be read back",
-                ) from None
+                raise _unconfirmed(error, name, f"no user {name} can be read back") from None
             self.ids.remember_user(name, user.id)
             if not user.active:
-                raise ConflictError(
-                    error.operation,
-                    name,
-                    error.status,
-                    f"{error.server_message}: user {name} is deactivated; the next run re-enables it "
-                    "if users.operations.reenable allows",
-                ) from None
+                problem = f"user {name} is deactivated (the next run re-enables it if users.operations allow)"
+                raise _unconfirmed(error, name, problem) from None
             return Outcome(ALREADY_TRUE, error.status)
-        if created:
-            self.ids.remember_user(name, created[0])
+        if user_id:
+            self.ids.remember_user(name, user_id)
         return outcome
 
     def _update_user(self, name: str, payload: Any, send: Send) -> Outcome:
@@ -285,6 +254,25 @@ class CloudPerformer:
                 f"the email {email} is {REFUSED_DOMAIN} of the organization "
                 f"({', '.join(sorted(self.verified_domains))}); not sent",
             )
+
+
+def _created(send: Send, create: Callable[[], tuple[int | None, str | None]]) -> tuple[Outcome, str | None]:
+    """Send a create; its outcome and the new resource's SCIM id (None in a dry run)."""
+    created: list[str] = []
+
+    def request() -> int | None:
+        status, scim_id = create()
+        if scim_id:
+            created.append(scim_id)
+        return status
+
+    outcome = _outcome(send(request))
+    return outcome, created[-1] if created else None
+
+
+def _unconfirmed(error: ConflictError, name: str, problem: str) -> ConflictError:
+    """A 409 on a create that a read does not confirm: the operation failed, and why."""
+    return ConflictError(error.operation, name, error.status, f"{error.server_message}, but {problem}")
 
 
 def _outcome(http_status: int | None) -> Outcome:
