@@ -108,7 +108,9 @@ def _tlv(tag: int, value: bytes) -> bytes:
 
 def _result(message_id: int, tag: int, code: int, message: str) -> bytes:
     result = _tlv(0x0A, bytes([code])) + _tlv(0x04, b"") + _tlv(0x04, message.encode())
-    return _tlv(0x30, _tlv(0x02, message_id.to_bytes(1, "big")) + _tlv(tag, result))
+    # a BER INTEGER is signed: ids of 128 and up need a leading zero byte (ldap3 counts ids per process)
+    encoded_id = message_id.to_bytes(message_id.bit_length() // 8 + 1, "big")
+    return _tlv(0x30, _tlv(0x02, encoded_id) + _tlv(tag, result))
 
 
 def _state(pid: int) -> str:
