@@ -1,4 +1,4 @@
-"""Whole DAG runs (`dag.test()`) from the Okta emulator into the Data Center emulator.
+"""Whole DAG runs (`dag.test()`) from the Okta emulator into the Data Center and Cloud emulators.
 
 The example directory served by the Okta emulator, synced with include/mapping_rules/okta.yaml,
 gives exactly what the same directory in LDAP gives with default.yaml; a deprovisioned user is
@@ -26,11 +26,13 @@ from confluence_provisioning.sources.okta.client import OktaClient
 from sandbox.confluence import EmulatorServer
 from sandbox.okta import OktaServer
 from tests.dag.conftest import DAG_ID, DEFAULT_PARAMS, confluence_connection, parse_dag
+from tests.dag.test_cloud_runs import VERIFIED, cloud_state
 from tests.dag.test_dag_runs import confluence_state, operation_set, operations
 from tests.fixtures.airflow import REPO
 from tests.fixtures.okta import EXAMPLE_LDIF
 
 RULES = REPO / "include" / "mapping_rules"
+OKTA_TO_CLOUD = "okta-cloud.yaml"  # okta.yaml with an atlassian_cloud target
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,8 @@ def okta_rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rules["target"]["retry"] = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
     rules["run"] = {"storage_base": f"file://{folder / 'runs'}"}
     (folder / "okta.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    rules["target"] = {"kind": "atlassian_cloud", "retry": rules["target"]["retry"]}
+    (folder / OKTA_TO_CLOUD).write_text(yaml.safe_dump(rules), encoding="utf-8")
     return folder
 
 
@@ -97,8 +101,8 @@ def _desired_from_ldap() -> MappingResult:
     return map_rules(ldif_snapshot(EXAMPLE_LDIF, settings.source), settings)
 
 
-def _desired_from_okta(okta: OktaServer, rules_dir: Path) -> MappingResult:
-    settings = load_settings(rules_dir / "okta.yaml")
+def _desired_from_okta(okta: OktaServer, rules_dir: Path, rules_file: str = "okta.yaml") -> MappingResult:
+    settings = load_settings(rules_dir / rules_file)
     with OktaClient(okta.base_url, ApiToken(okta.token)) as client:
         state, _ = reading.read_full(client, settings.source)
     return map_rules(reading.snapshot(state, settings.source), settings)
@@ -155,6 +159,32 @@ def test_the_example_directory_syncs_from_okta_as_from_ldap_and_a_leaver_is_disa
         "GET /api/v1/groups": 1,
         "GET /api/v1/groups/{groupId}/users": 1,
     }
+
+
+def test_the_okta_directory_syncs_into_cloud_with_the_users_and_groups_it_gives_data_center(
+    okta_site: Any, okta_example: OktaServer, okta_rules_dir: Path, cloud_server: Any, monkeypatch: Any
+) -> None:
+    cloud = cloud_server(verified_domains=VERIFIED)
+    connection = {
+        "conn_type": "http",
+        "host": cloud.api_url,
+        "password": cloud.config.token,
+        "extra": {"directory_id": cloud.config.directory_id},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_ATLASSIAN_SCIM_DEFAULT", json.dumps(connection))
+
+    run = okta_site.run(rules_file=OKTA_TO_CLOUD)
+
+    assert run.state == "success"
+    # what the rules make of the Okta read for Cloud (users named by email), active users only
+    desired = _desired_from_okta(okta_example, okta_rules_dir, OKTA_TO_CLOUD)
+    active = {row.username: row.display_name for row in desired.users.itertuples() if row.active}
+    on_cloud = cloud_state(cloud)
+    assert on_cloud["users"] == {email: (display, True) for email, display in active.items()}
+    assert all("@" in email for email in active)
+    wanted = set(zip(desired.memberships["group"], desired.memberships["username"], strict=True))
+    assert on_cloud["memberships"] == {(group, user) for group, user in wanted if user in active}
+    assert all(user["externalId"] for user in cloud.state["Users"])  # Okta's user ids
 
 
 def test_okta_down_fails_the_run_before_any_write(
