@@ -7,20 +7,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := slapd ldap-utils postgresql chromium
+APT_PACKAGES := slapd ldap-utils postgresql chromium redis-server
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
 .PHONY: setup system-packages test lint demo bench airflow clean
 
 setup: system-packages $(STAMP)
 
-# slapd/ldap-utils for the LDAP sandbox, postgresql for the audit-store tests, chromium for
-# the browser test of the Provisioning page (without root it is skipped, saying so; CI runs as root).
+# slapd/ldap-utils for the LDAP sandbox, postgresql for the audit-store tests and the distributed
+# run's metadata database, redis-server for its Celery broker, chromium for the browser test of
+# the Provisioning page (without root it is skipped, saying so; CI runs as root).
 system-packages:
 	@missing=""; \
 	command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
 	command -v ldapsearch >/dev/null 2>&1 || missing="$$missing ldap-utils"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then missing="$$missing chromium"; \
 	  else echo "chromium is not installed: the browser test will be skipped (apt-get install chromium)"; fi; \
