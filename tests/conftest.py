@@ -1,4 +1,4 @@
-"""Shared fixtures: a real slapd, the emulators, and an Airflow home per test session."""
+"""Shared fixtures: real slapd, PostgreSQL, Redis and S3, the emulators, an Airflow home per session."""
 
 pytest_plugins = [
     "tests.fixtures.ldap",
@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.atlassian_cloud",
     "tests.fixtures.postgres",
     "tests.fixtures.airflow",
+    "tests.fixtures.services",
 ]
