@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := slapd ldap-utils postgresql chromium redis-server
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: setup system-packages test lint demo bench airflow clean
+.PHONY: setup system-packages test lint demo bench airflow distributed clean
 
 setup: system-packages $(STAMP)
 
@@ -56,6 +56,10 @@ lint: setup
 
 demo: setup
 	$(BIN)/python -m sandbox.demo
+
+# the DAG on the CeleryExecutor: two workers, Redis, PostgreSQL, run folders on S3 (also part of `test`)
+distributed: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -s tests/distributed
 
 bench: setup
 	$(BIN)/python -m bench.run --scenario all

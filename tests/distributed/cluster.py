@@ -158,15 +158,20 @@ class CeleryCluster:
     def _trigger_command(run_id: str, conf: Mapping[str, Any]) -> list[str]:
         return ["dags", "trigger", DAG_ID, "--run-id", run_id, "--conf", json.dumps(conf)]
 
+    def start_workers(self) -> None:
+        """Both workers, each with a hostname of its own (``hostname`` in a new UTS namespace).
+
+        They need only the broker to start, so they start while the database is migrated.
+        """
+        for name in WORKERS:
+            command = [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+            self._spawn(name, ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', name, *command])
+
     def start(self) -> None:
-        """The API server, the DAG processor and both workers; the scheduler once both workers take tasks."""
+        """The API server and the DAG processor; the scheduler once both workers take tasks."""
         api_server = [AIRFLOW, "api-server", "--apps", "execution", "--port", str(self.api_port)]
         self._spawn("api-server", api_server)
         self._spawn("dag-processor", [AIRFLOW, "dag-processor"])
-        for name in WORKERS:
-            # a hostname of its own: `hostname` inside a new UTS namespace, then the worker
-            command = [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
-            self._spawn(name, ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', name, *command])
         wait_for_port(self.api_port, self.nodes["api-server"].process, self.nodes["api-server"].log)
         for name in WORKERS:
             self._wait_for_log(self.nodes[name], f"{name}@{name} ready.")
@@ -254,6 +259,22 @@ class CeleryCluster:
                 {"dag": DAG_ID, "run": run_id},
             ).all()
         return [TaskInstance(*row) for row in rows]
+
+    def timeline(self, run_id: str) -> str:
+        """Each task's wait in the queue and its run time, in start order: where a run's time goes."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT task_id, map_index, hostname, extract(epoch FROM start_date - queued_dttm), "
+                    "extract(epoch FROM end_date - start_date) FROM task_instance "
+                    "WHERE dag_id = :dag AND run_id = :run ORDER BY start_date"
+                ),
+                {"dag": DAG_ID, "run": run_id},
+            ).all()
+        return "\n".join(
+            f"{task:40} {index:3} {host or '-':9} queued {wait or 0:6.1f} s, ran {ran or 0:6.1f} s"
+            for task, index, host, wait, ran in rows
+        )
 
     def earlier_tries(self, run_id: str, task_id: str) -> list[tuple[int, str | None, str]]:
         """(try number, state, hostname) of a task's tries before its latest one."""

@@ -15,11 +15,13 @@ from tests.mapping.idp import BASE, Idp, rules
 USERS, GROUPS, MEMBERSHIPS = 100_000, 5_000, 1_000_000
 
 
-def large_directory() -> Idp:
+def large_directory(users: int = USERS, groups: int = GROUPS, memberships: int = MEMBERSHIPS) -> Idp:
+    """``users`` users (every 50th a service account, every 20th disabled), ``groups`` groups named
+    Team-<n>, about ``memberships`` random direct memberships; made with column operations, in seconds."""
     rng = np.random.default_rng(7)
-    n = np.arange(USERS)
+    n = np.arange(users)
     ous = np.where(n % 50 == 0, "service", "people")
-    users = pd.DataFrame(
+    people = pd.DataFrame(
         {
             "id": pd.array([f"u{i}" for i in n], dtype="string"),
             "dn": pd.array(
@@ -32,8 +34,8 @@ def large_directory() -> Idp:
             "attr.departmentnumber": pd.array([f"d{i % 40}" for i in n], dtype="string"),
         }
     )
-    g = np.arange(GROUPS)
-    groups = pd.DataFrame(
+    g = np.arange(groups)
+    teams = pd.DataFrame(
         {
             "id": pd.array([f"g{i}" for i in g], dtype="string"),
             "dn": pd.array([f"cn=Team-{i},ou=groups,{BASE}" for i in g], dtype="string"),
@@ -41,19 +43,19 @@ def large_directory() -> Idp:
         }
     )
     pairs = pd.DataFrame(
-        {"group": rng.integers(0, GROUPS, MEMBERSHIPS), "user": rng.integers(0, USERS, MEMBERSHIPS)}
+        {"group": rng.integers(0, groups, memberships), "user": rng.integers(0, users, memberships)}
     ).drop_duplicates()
-    memberships = pd.DataFrame(
+    members = pd.DataFrame(
         {
-            "group_id": groups["id"].to_numpy()[pairs["group"]],
-            "user_id": users["id"].to_numpy()[pairs["user"]],
+            "group_id": teams["id"].to_numpy()[pairs["group"]],
+            "user_id": people["id"].to_numpy()[pairs["user"]],
             "direct": True,
         }
     )
     return Idp(
-        frames.conform(users, frames.USERS),
-        frames.conform(groups, frames.GROUPS),
-        frames.conform(memberships, frames.MEMBERSHIPS),
+        frames.conform(people, frames.USERS),
+        frames.conform(teams, frames.GROUPS),
+        frames.conform(members, frames.MEMBERSHIPS),
     )
 
 
