@@ -35,8 +35,8 @@ LATENCY_MS = 40  # per membership PUT: the stage lasts seconds, time to lose a w
 KILL_AFTER = 40  # membership PUTs served before the worker applying them is killed
 APPLYING = "apply.add_memberships"
 RUN_FOLDER_FILES = {
-    "idp/users.parquet",
-    "confluence/memberships.parquet",
+    "source/users.parquet",
+    "target/memberships.parquet",
     "desired/memberships.parquet",
     "plan/plan.json",
     "plan/add_memberships-0001.parquet",
@@ -91,7 +91,7 @@ def rules_dir(tmp_path: Path, s3_endpoint: S3Endpoint) -> Path:
         "task_retries": 1,
         "task_retry_delay_seconds": 0.2,
     }
-    rules["confluence"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
+    rules["target"]["retry"] |= {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")

@@ -28,12 +28,12 @@ import pytest
 import requests
 
 from bench.confluence_state import in_sync_state, snapshot_of
-from confluence_provisioning.applying import apply
-from confluence_provisioning.confluence import ConfluenceSnapshot
+from confluence_provisioning.apply.applier import apply
+from confluence_provisioning.frames import TargetSnapshot
 from confluence_provisioning.mapping import map_rules
-from confluence_provisioning.planning import plan
+from confluence_provisioning.plan.planner import plan
 from sandbox.confluence import EmulatorServer
-from tests.applying.site import FAST_RETRY, connect
+from tests.apply.site import FAST_RETRY, connect
 from tests.mapping.idp import BASE, Idp, rules
 from tests.mapping.test_scale import large_directory
 
@@ -50,7 +50,7 @@ SETTINGS = rules(
         "default_groups": {"all_users": ["confluence-users"]},
         "on_the_fly": {"enabled": True, "keep_existing_groups": False},
     },
-    confluence={"page_size": 1000},
+    target={"kind": "confluence_data_center", "page_size": 1000},
 )
 
 
@@ -63,7 +63,7 @@ class Day:
     site: dict[str, Any]  # the emulator's state JSON
 
     @property
-    def current(self) -> ConfluenceSnapshot:
+    def current(self) -> TargetSnapshot:
         return snapshot_of(self.site)
 
 
@@ -147,13 +147,13 @@ def test_a_noop_run_sends_one_request_per_page_and_nothing_else(
     requests.put(f"{confluence.admin_url}/state", json=noop_day.site, timeout=60).raise_for_status()
     confluence.emulator.counters.clear()
 
-    with connect(confluence, page_size=SETTINGS.confluence.page_size) as client:
+    with connect(confluence, page_size=SETTINGS.target.page_size) as client:
         snapshot = client.snapshot()
         planned = plan(map_rules(noop_day.today, SETTINGS), snapshot, SETTINGS)
         result = apply(planned, client, SETTINGS, retry=FAST_RETRY)
 
     assert len(planned) == 0 and result.ok
-    site, caps, page_size = noop_day.site, confluence.config.caps, SETTINGS.confluence.page_size
+    site, caps, page_size = noop_day.site, confluence.config.caps, SETTINGS.target.page_size
     expected = (
         pages(len(site["users"]), min(page_size, caps.users))
         + pages(len(site["groups"]), min(page_size, caps.groups))
