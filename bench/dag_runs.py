@@ -1,0 +1,441 @@
+"""python -m bench.dag_runs: the real DAG run at company scale, beside the in-process pipeline.
+
+    python -m bench.dag_runs [--users N] [--scenario noop|churn|both] [--modes pipeline,dags-test,standalone]
+
+For each scenario, on the same data (bench/scenarios.py: 100,000 users, 5,000
+groups, ~1,000,000 memberships; noop starts in sync, churn from yesterday's
+directory) and in the same run, each mode starts from the scenario's Confluence
+state:
+
+  pipeline    the DAG's task bodies in one fresh process (bench.pipeline): the phases as the
+              library alone costs them
+  dags-test   ``airflow dags test``: the real DAG, every task in one process, no scheduler
+  standalone  ``airflow standalone``: scheduler, DAG processor, API server and the
+              LocalExecutor, a process per task, as a small deployment runs it
+
+and reports the DAG run's wall time (as Airflow records it), each task's wall
+time, the Airflow overhead (the DAG run's wall time minus the in-process
+pipeline's total), the peak resident memory (dags-test: its one process;
+standalone: the largest task process, sampled twice a second), and whether the
+site ended in sync with exactly the planned writes. One JSON line per
+measurement on stdout; a table appended to bench/RESULTS.md unless --no-results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+from bench.dataset import SUFFIX, Dataset, Start
+from bench.pipeline import PipelineSpec, connection_environment
+from bench.results import PHASES, command_line, machine, writes
+from bench.runner import _active_part, _state, run_scenario
+from bench.scenarios import SCENARIOS, Scenario
+from bench.services import EmulatorProcess
+from confluence_provisioning.settings import RunSettings
+from sandbox.openldap import OpenLdapSandbox
+from sandbox.openldap.process import free_port
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+DAG_ID = "confluence_provisioning"
+MODES = ("pipeline", "dags-test", "standalone")
+RUN_TIMEOUT = 3600.0
+POOL = ("confluence_api", "2", "Confluence API writes")
+# the DAG's tasks by the pipeline phase each one is; anything else is Airflow's own
+PHASE_OF_TASK = {
+    "extract_source": "extract_source",
+    "extract_target": "extract_target",
+    "map_rules": "map",
+    "plan": "plan",
+    "report": "report",
+}
+
+
+def phase_of(task_id: str) -> str:
+    if task_id.startswith("apply.") and not task_id.endswith("_chunks"):
+        return "apply"
+    return PHASE_OF_TASK.get(task_id, "other")
+
+
+class AirflowHome:
+    """A throwaway Airflow home (SQLite) whose DAG reads the dataset's rules and the bench servers."""
+
+    def __init__(
+        self, folder: Path, dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess
+    ) -> None:
+        self.folder = folder
+        self.database = folder / "airflow.db"
+        rules_dir = folder / "mapping_rules"
+        rules_dir.mkdir(parents=True, exist_ok=True)
+        rules = yaml.safe_load(dataset.rules.read_text(encoding="utf-8"))
+        if "approval" in RunSettings.model_fields:  # nobody is there to approve
+            rules.setdefault("run", {})["approval"] = "never"
+        (rules_dir / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+        spec = pipeline_spec(dataset, ldap, emulator, folder)
+        settings = dataset.settings
+        port = free_port()
+        inherited = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        self.env = {
+            **inherited,
+            **connection_environment(spec, settings.source.connection_id, settings.target.connection_id),
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
+            "AIRFLOW_HOME": str(folder),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.database}",
+            "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_RULES_DIR": str(rules_dir),
+            "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_SCHEDULE": "none",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API__PORT": str(port),  # other Airflows on this machine may hold 8080
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        }
+        self.airflow("db", "migrate")
+        self.airflow("pools", "set", *POOL)
+
+    def airflow(self, *args: str) -> str:
+        done = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"airflow {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
+        return done.stdout
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def run_figures(self, run_id: str) -> dict[str, Any]:
+        """The run's state and wall time (queued to end), and each task's wall time, summed by phase."""
+        ((state, queued, started, ended),) = self.query(
+            "SELECT state, queued_at, start_date, end_date FROM dag_run WHERE dag_id = ? AND run_id = ?",
+            DAG_ID,
+            run_id,
+        )
+        tasks: dict[str, float] = {}
+        for task_id, task_start, task_end in self.query(
+            "SELECT task_id, start_date, end_date FROM task_instance WHERE dag_id = ? AND run_id = ?",
+            DAG_ID,
+            run_id,
+        ):
+            if task_start and task_end:
+                tasks[task_id] = tasks.get(task_id, 0.0) + seconds_between(task_start, task_end)
+        by_phase: dict[str, float] = {}
+        for task_id, seconds in tasks.items():
+            by_phase[phase_of(task_id)] = by_phase.get(phase_of(task_id), 0.0) + seconds
+        return {
+            "state": state,
+            "run_seconds": round(seconds_between(queued or started, ended), 2),
+            "task_seconds": {task: round(seconds, 2) for task, seconds in sorted(tasks.items())},
+            "task_seconds_by_phase": {
+                phase: round(by_phase.get(phase, 0.0), 2) for phase in (*PHASES, "other")
+            },
+            "task_instances": len(tasks),
+        }
+
+    def last_run_id(self) -> str:
+        ((run_id,),) = self.query(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", DAG_ID
+        )
+        return run_id
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (_moment(end) - _moment(start)).total_seconds()
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pipeline_spec(
+    dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess, out: Path
+) -> PipelineSpec:
+    return PipelineSpec(
+        ldap_uri=ldap.uri,
+        ldap_bind_dn=ldap.bind_dn,
+        ldap_password=ldap.password,
+        confluence_url=emulator.site.base_url,
+        confluence_user=emulator.site.username,
+        confluence_password=emulator.site.password,
+        rules=str(dataset.rules),
+        out=str(out),
+    )
+
+
+def dags_test(home: AirflowHome) -> dict[str, Any]:
+    """One ``airflow dags test`` run: its figures, the command's wall time and its peak memory."""
+    started = time.monotonic()
+    with (home.folder / "dags-test.log").open("ab") as log:
+        process = subprocess.Popen(
+            [AIRFLOW, "dags", "test", DAG_ID], env=home.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        **home.run_figures(home.last_run_id()),
+        "command_seconds": round(time.monotonic() - started, 2),
+        "peak_rss_bytes": usage.ru_maxrss * 1024,
+        "exit_code": process.returncode,
+    }
+
+
+class Standalone:
+    """``airflow standalone`` in its own session; the peak memory of its task processes, sampled."""
+
+    SAMPLE_SECONDS = 0.5
+
+    def __init__(self, home: AirflowHome) -> None:
+        self.home = home
+        self.peak_task_rss = 0
+        self._stop = threading.Event()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Standalone]:
+        log = self.home.folder / "standalone.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [AIRFLOW, "standalone"],
+                env=self.home.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        sampler = threading.Thread(target=self._sample, args=(process.pid,), daemon=True)
+        sampler.start()
+        try:
+            self._wait_for_dag(process, log)
+            self.home.airflow("dags", "unpause", DAG_ID)
+            yield self
+        finally:
+            self._stop.set()
+            _stop_session(process)
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        self.peak_task_rss = 0
+        self.home.airflow("dags", "trigger", DAG_ID, "--run-id", run_id)
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            rows = self.home.query("SELECT state FROM dag_run WHERE run_id = ?", run_id)
+            if rows and rows[0][0] in ("success", "failed"):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"run {run_id} did not finish in {RUN_TIMEOUT:.0f} s")
+            time.sleep(0.5)
+        return {**self.home.run_figures(run_id), "peak_rss_bytes": self.peak_task_rss}
+
+    def _wait_for_dag(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"airflow standalone stopped:\n{log.read_text(errors='replace')[-3000:]}")
+            with contextlib.suppress(sqlite3.Error):
+                if self.home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID):
+                    return
+            time.sleep(1)
+        raise RuntimeError("the DAG was not parsed within 10 minutes")
+
+    def _sample(self, session: int) -> None:
+        """The largest resident set of a task process (``airflow ... task runner``) of the session."""
+        while not self._stop.wait(self.SAMPLE_SECONDS):
+            for process in psutil.process_iter(["cmdline", "memory_info"]):
+                with contextlib.suppress(psutil.Error, OSError):
+                    if os.getsid(process.pid) != session:
+                        continue
+                    if "task" in " ".join(process.info["cmdline"] or ()):
+                        self.peak_task_rss = max(self.peak_task_rss, process.info["memory_info"].rss)
+
+
+def _stop_session(process: subprocess.Popen[bytes]) -> None:
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def in_sync(emulator: EmulatorProcess, dataset: Dataset) -> bool:
+    return _active_part(emulator.state()) == _active_part(_state(dataset, Start.in_sync))
+
+
+def measure(
+    scenario: Scenario,
+    dataset: Dataset,
+    ldap: OpenLdapSandbox,
+    emulator: EmulatorProcess,
+    out: Path,
+    modes: list[str],
+) -> list[dict[str, Any]]:
+    """Every mode on one scenario, each from the scenario's starting state; the pipeline first."""
+    common = {"scenario": scenario.name, "size": asdict(dataset.idp_counts)}
+    pipeline = run_scenario(scenario, dataset, ldap, emulator, out / "pipeline", floors=False)
+    results = [
+        {
+            **common,
+            "mode": "pipeline",
+            "run_seconds": pipeline["total_seconds"],
+            "phases": pipeline["phases"],
+            "peak_rss_bytes": pipeline["peak_rss_bytes"],
+            "planned_operations": pipeline["planned_operations"],
+            "writes": pipeline["writes"],
+            "checks": pipeline["checks"],
+            "load_average": pipeline["load_average"],
+        }
+    ]
+    airflow_modes = [mode for mode in modes if mode != "pipeline"]
+    if not airflow_modes:
+        return results
+    home = AirflowHome(out / "airflow-home", dataset, ldap, emulator)
+    figures: dict[str, dict[str, Any]] = {}
+    if "dags-test" in airflow_modes:
+        emulator.load_state(dataset.state(scenario.start))
+        figures["dags-test"] = {**dags_test(home), **_site_checks(emulator, dataset, pipeline)}
+    if "standalone" in airflow_modes:
+        emulator.load_state(dataset.state(scenario.start))
+        with Standalone(home).running() as standalone:
+            figures["standalone"] = {
+                **standalone.run(f"bench-{scenario.name}"),
+                **_site_checks(emulator, dataset, pipeline),
+            }
+    for mode, figure in figures.items():
+        results.append(
+            {
+                **common,
+                "mode": mode,
+                **figure,
+                "overhead_seconds": round(figure["run_seconds"] - pipeline["total_seconds"], 2),
+                "load_average": [round(value, 2) for value in os.getloadavg()],
+            }
+        )
+    return results
+
+
+def _site_checks(emulator: EmulatorProcess, dataset: Dataset, pipeline: Mapping[str, Any]) -> dict[str, Any]:
+    by_method = emulator.counters()["by_method"]
+    return {
+        "writes": writes(by_method),
+        "checks": {
+            "final_state_in_sync": in_sync(emulator, dataset),
+            "writes_equal_planned_operations": writes(by_method) == pipeline["planned_operations"],
+        },
+    }
+
+
+def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"## DAG runs of {when}",
+        "",
+        f"- Machine: {machine()}",
+        f"- Command: `{command_line(argv)}` (from the repository root)",
+        *([f"- Also running on the machine: {note}"] if note else []),
+        "",
+        "Wall seconds. *pipeline*: the task bodies in one process; *dags test* and *standalone*: the DAG "
+        "run as Airflow records it (queued to end), each phase the sum of its task instances' wall time "
+        "(mapped apply chunks added up), *other* the tasks that are no phase (publish, stage listings); "
+        "*overhead*: the DAG run minus the pipeline's total. Peak RSS: the pipeline's process, the "
+        "`dags test` process, the largest standalone task process.",
+        "",
+        "| scenario | users | mode | " + " | ".join(PHASES) + " | other | run | overhead | tasks | peak RSS "
+        "| writes | in sync |",
+        "| --- | ---: | --- | " + " | ".join("---:" for _ in PHASES) + " | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | --- |",
+    ]
+    for result in results:
+        phases = result.get("phases") or result.get("task_seconds_by_phase", {})
+        cells = [
+            result["scenario"],
+            f"{result['size']['users']:,}",
+            result["mode"],
+            *(f"{phases.get(phase, 0):.1f}" for phase in PHASES),
+            f"{phases.get('other', 0):.1f}" if "other" in phases else "",
+            f"{result['run_seconds']:.1f}",
+            f"{result['overhead_seconds']:.1f}" if "overhead_seconds" in result else "",
+            str(result.get("task_instances", "")),
+            f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB",
+            f"{result['writes']:,}",
+            "yes" if all(result["checks"].values()) else "**no**",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.dag_runs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--users", type=int, help="resize the scenarios (groups and memberships in proportion)"
+    )
+    parser.add_argument("--scenario", choices=("noop", "churn", "both"), default="both")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=BENCH / "out", help="working folder (default bench/out)")
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--no-results", action="store_true", help="print the JSON lines only")
+    parser.add_argument("--note", default="", help="what else ran on the machine, for the table")
+    args = parser.parse_args(args_list)
+    modes = [mode for mode in args.modes.split(",") if mode]
+    unknown = set(modes) - set(MODES)
+    if unknown or "pipeline" not in modes:
+        parser.error(f"--modes takes {', '.join(MODES)} and always includes pipeline (got {args.modes})")
+    names = ("noop", "churn") if args.scenario == "both" else (args.scenario,)
+    scenarios = [
+        SCENARIOS[name] if args.users is None else SCENARIOS[name].scaled(args.users) for name in names
+    ]
+    size = scenarios[0].size
+    name = f"{size.users}u-{size.groups}g-{size.memberships}m-seed{args.seed}"
+    out = args.out / "dag-runs"
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = Dataset(size, args.seed, args.out / "data" / name)
+    results = []
+    _progress(f"{name}: generating the directory")
+    ldif = dataset.ldif
+    with EmulatorProcess(out / "emulator.log") as emulator, OpenLdapSandbox([ldif], suffix=SUFFIX) as ldap:
+        for scenario in scenarios:
+            _progress(f"{name}: {scenario.name}: {', '.join(modes)}")
+            for result in measure(
+                scenario, dataset, ldap, emulator, out / f"{scenario.name}-{size.users}u", modes
+            ):
+                print(json.dumps(result), flush=True)
+                results.append(result)
+    if not args.no_results:
+        with args.results.open("a", encoding="utf-8") as table:
+            table.write("\n" + markdown(results, args_list, args.note))
+        _progress(f"appended the table to {args.results}")
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
