@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -91,7 +92,7 @@ class AirflowHome:
         (rules_dir / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
         spec = pipeline_spec(dataset, ldap, emulator, folder)
         settings = dataset.settings
-        port = free_port()
+        self.api_port = port = free_port()
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
         self.env = {
             **inherited,
@@ -108,6 +109,8 @@ class AirflowHome:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__API__PORT": str(port),  # other Airflows on this machine may hold 8080
             "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
         }
         self.airflow("db", "migrate")
@@ -246,15 +249,18 @@ class Standalone:
         return {**self.home.run_figures(run_id), "peak_rss_bytes": self.peak_task_rss}
 
     def _wait_for_dag(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        """Until the DAG is parsed and the API server (where tasks report) takes connections."""
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"airflow standalone stopped:\n{log.read_text(errors='replace')[-3000:]}")
             with contextlib.suppress(sqlite3.Error):
-                if self.home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID):
+                if self.home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID) and _listening(
+                    self.home.api_port
+                ):
                     return
             time.sleep(1)
-        raise RuntimeError("the DAG was not parsed within 10 minutes")
+        raise RuntimeError("the DAG was not parsed, or the API server did not start, within 10 minutes")
 
     def _sample(self, session: int) -> None:
         """The largest resident set of a task process (``airflow ... task runner``) of the session."""
@@ -265,6 +271,11 @@ class Standalone:
                         continue
                     if "task" in " ".join(process.info["cmdline"] or ()):
                         self.peak_task_rss = max(self.peak_task_rss, process.info["memory_info"].rss)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _stop_session(process: subprocess.Popen[bytes]) -> None:

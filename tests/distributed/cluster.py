@@ -126,6 +126,7 @@ class CeleryCluster:
         }
         if node.name in WORKERS:
             env |= {f"AIRFLOW_CONN_{conn_id.upper()}": value for conn_id, value in self.connections.items()}
+            env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = "tests.distributed.celery_config.CELERY_CONFIG"
         return env
 
     def airflow(self, *commands: list[str]) -> None:
