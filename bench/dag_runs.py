@@ -27,7 +27,7 @@ import argparse
 import contextlib
 import json
 import os
-import signal
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -50,6 +50,7 @@ from bench.runner import _active_part, _state, run_scenario
 from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
 from confluence_provisioning.settings import RunSettings
+from sandbox.airflow_standalone import stop
 from sandbox.openldap import OpenLdapSandbox
 from sandbox.openldap.process import free_port
 
@@ -82,6 +83,7 @@ class AirflowHome:
     def __init__(
         self, folder: Path, dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess
     ) -> None:
+        shutil.rmtree(folder, ignore_errors=True)  # a new metadata database for each measurement
         self.folder = folder
         self.database = folder / "airflow.db"
         rules_dir = folder / "mapping_rules"
@@ -109,6 +111,8 @@ class AirflowHome:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__API__PORT": str(port),  # other Airflows on this machine may hold 8080
             "AIRFLOW__API__WORKERS": "1",
+            # the machine is shared and busy: a slow answer from the API server is not a failed task
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
@@ -233,7 +237,7 @@ class Standalone:
             yield self
         finally:
             self._stop.set()
-            _stop_session(process)
+            stop(process)
 
     def run(self, run_id: str) -> dict[str, Any]:
         self.peak_task_rss = 0
@@ -278,17 +282,6 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _stop_session(process: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def in_sync(emulator: EmulatorProcess, dataset: Dataset) -> bool:
     return _active_part(emulator.state()) == _active_part(_state(dataset, Start.in_sync))
 
@@ -329,7 +322,7 @@ def measure(
         emulator.load_state(dataset.state(scenario.start))
         with Standalone(home).running() as standalone:
             figures["standalone"] = {
-                **standalone.run(f"bench-{scenario.name}"),
+                **standalone.run(f"bench-{scenario.name}-{int(time.time())}"),
                 **_site_checks(emulator, dataset, pipeline),
             }
     for mode, figure in figures.items():

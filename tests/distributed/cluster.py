@@ -114,9 +114,11 @@ class CeleryCluster:
             "AIRFLOW__CELERY__RESULT_BACKEND": f"{self.broker}/1",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
             # a worker that died is noticed in seconds, not the default five minutes
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "10",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "1",
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+            # on a busy machine a slow answer from the API server is not a failed task
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             # the DAG was serialized before the start; the DAG processor is there for callbacks
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
             # the UTS namespace's hostname, with no DNS lookup behind it
