@@ -267,14 +267,21 @@ class Standalone:
         raise RuntimeError("the DAG was not parsed, or the API server did not start, within 10 minutes")
 
     def _sample(self, session: int) -> None:
-        """The largest resident set of a task process (``airflow ... task runner``) of the session."""
+        """The largest resident set of a task process of the session.
+
+        Airflow names a task's process ``airflow worker -- <task instance id>``; the executor's
+        own workers, which supervise them, are ``airflow worker -- LocalExecutor: ...``.
+        """
         while not self._stop.wait(self.SAMPLE_SECONDS):
             for process in psutil.process_iter(["cmdline", "memory_info"]):
                 with contextlib.suppress(psutil.Error, OSError):
-                    if os.getsid(process.pid) != session:
-                        continue
-                    if "task" in " ".join(process.info["cmdline"] or ()):
+                    title = " ".join(process.info["cmdline"] or ())
+                    if os.getsid(process.pid) == session and _is_task(title):
                         self.peak_task_rss = max(self.peak_task_rss, process.info["memory_info"].rss)
+
+
+def _is_task(title: str) -> bool:
+    return title.startswith("airflow worker -- ") and "Executor" not in title
 
 
 def _listening(port: int) -> bool:
@@ -355,7 +362,7 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
         f"## DAG runs of {when}",
         "",
         f"- Machine: {machine()}",
-        f"- Command: `{command_line(argv)}` (from the repository root)",
+        f"- Command: `{command_line(argv, 'bench.dag_runs')}` (from the repository root)",
         *([f"- Also running on the machine: {note}"] if note else []),
         "",
         "Wall seconds. *pipeline*: the task bodies in one process; *dags test* and *standalone*: the DAG "

@@ -54,8 +54,8 @@ def machine() -> str:
     )
 
 
-def command_line(argv: Sequence[str]) -> str:
-    return shlex.join([Path(sys.executable).name, "-m", "bench.run", *argv])
+def command_line(argv: Sequence[str], module: str = "bench.run") -> str:
+    return shlex.join([Path(sys.executable).name, "-m", module, *argv])
 
 
 def markdown(results: Sequence[dict[str, Any]], argv: Sequence[str]) -> str:
