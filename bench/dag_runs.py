@@ -44,9 +44,9 @@ import psutil
 import yaml
 
 from bench.dataset import SUFFIX, Dataset, Start
-from bench.pipeline import PipelineSpec, connection_environment
+from bench.pipeline import connection_environment
 from bench.results import PHASES, command_line, machine, writes
-from bench.runner import _active_part, _state, run_scenario
+from bench.runner import _active_part, _state, pipeline_spec, run_scenario
 from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
 from confluence_provisioning.settings import RunSettings
@@ -174,21 +174,6 @@ def seconds_between(start: str, end: str) -> float:
 def _moment(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def pipeline_spec(
-    dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess, out: Path
-) -> PipelineSpec:
-    return PipelineSpec(
-        ldap_uri=ldap.uri,
-        ldap_bind_dn=ldap.bind_dn,
-        ldap_password=ldap.password,
-        confluence_url=emulator.site.base_url,
-        confluence_user=emulator.site.username,
-        confluence_password=emulator.site.password,
-        rules=str(dataset.rules),
-        out=str(out),
-    )
 
 
 def dags_test(home: AirflowHome) -> dict[str, Any]:

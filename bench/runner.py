@@ -40,18 +40,7 @@ def run_scenario(
     load_average = [round(value, 2) for value in os.getloadavg()]
     start = dataset.state(scenario.start)
     servers = {"emulator": emulator.pid, "slapd": pid_running(str(ldap.folder / "config"))}
-    spec = PipelineSpec(
-        ldap_uri=ldap.uri,
-        ldap_bind_dn=ldap.bind_dn,
-        ldap_password=ldap.password,
-        confluence_url=emulator.site.base_url,
-        confluence_user=emulator.site.username,
-        confluence_password=emulator.site.password,
-        rules=str(dataset.rules),
-        out=str(out / "airflow-home"),
-        watched=servers,
-        profile=profile,
-    )
+    spec = pipeline_spec(dataset, ldap, emulator, out / "airflow-home", watched=servers, profile=profile)
     measured: dict[str, dict[str, Any]] = {}
     if floors:
         emulator.load_state(start)
@@ -95,6 +84,23 @@ def run_scenario(
         },
         "load_average": load_average,
     }
+
+
+def pipeline_spec(
+    dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess, home: Path, **options: Any
+) -> PipelineSpec:
+    """The pipeline's run of ``dataset``'s rules against these servers, with ``home`` as AIRFLOW_HOME."""
+    return PipelineSpec(
+        ldap_uri=ldap.uri,
+        ldap_bind_dn=ldap.bind_dn,
+        ldap_password=ldap.password,
+        confluence_url=emulator.site.base_url,
+        confluence_user=emulator.site.username,
+        confluence_password=emulator.site.password,
+        rules=str(dataset.rules),
+        out=str(home),
+        **options,
+    )
 
 
 def _floors(
