@@ -20,7 +20,16 @@ from ldap3.core.exceptions import LDAPException
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 
 MAX_PAGE_SIZE = 1000
-EXTRAS = ("use_ssl", "start_tls", "ca_cert", "verify", "connect_timeout", "receive_timeout", "page_size")
+EXTRAS = (
+    "use_ssl",
+    "start_tls",
+    "ca_cert",
+    "verify",
+    "connect_timeout",
+    "receive_timeout",
+    "page_size",
+    "base_dn",
+)
 
 
 # How the extraction expects an ldap3 connection to behave (tests build mock connections with it too).
@@ -49,6 +58,7 @@ class LdapOptions:
     connect_timeout: float = 10.0
     receive_timeout: int = 60  # whole seconds: ldap3 packs it into SO_RCVTIMEO as an integer
     page_size: int | None = None  # the server's page limit, when it is below the rules' page size
+    base_dn: str | None = None  # what the connection test reads; the sync's bases are the rules'
 
     @property
     def url(self) -> str:
@@ -75,6 +85,8 @@ def parse_options(
     def where(name: str) -> str:
         return f"Airflow connection {conn_id!r}, {name}"
 
+    # the connection form saves fields left empty as null or ""
+    extra = {name: value for name, value in extra.items() if value is not None and value != ""}
     unknown = sorted(set(extra) - set(EXTRAS))
     if unknown:
         raise IdpReadError(f"{where('extra')}: unknown keys {unknown}; the known keys are {list(EXTRAS)}")
@@ -108,6 +120,7 @@ def parse_options(
         connect_timeout=_positive(extra, "connect_timeout", where) or 10.0,
         receive_timeout=math.ceil(_positive(extra, "receive_timeout", where) or 60),
         page_size=None if page_size is None else int(page_size),
+        base_dn=extra.get("base_dn") or None,
     )
 
 

@@ -3,8 +3,9 @@
 Connection fields: host, port (389, or 636 with use_ssl), login (the bind DN;
 empty binds anonymously), password, and extras ``use_ssl``, ``start_tls``,
 ``ca_cert`` (a file path or PEM text), ``verify`` (default true),
-``connect_timeout``, ``receive_timeout`` (seconds) and ``page_size`` (the
-server's page limit). For example::
+``connect_timeout``, ``receive_timeout`` (seconds), ``page_size`` (the
+server's page limit) and ``base_dn`` (the entry the Test button reads; the
+sync's bases are in the rules file). For example::
 
     AIRFLOW_CONN_LDAP_DEFAULT='{"conn_type": "ldap", "host": "ldap.example.org",
       "login": "cn=reader,dc=example,dc=org", "password": "...",
@@ -19,13 +20,20 @@ the same path as the DAG.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any, ClassVar
 
 import ldap3
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from confluence_provisioning.sources.ldap.bases import naming_contexts
 from confluence_provisioning.sources.ldap.connecting import LdapOptions, close, open_connection, parse_options
 from confluence_provisioning.sources.ldap.errors import IdpReadError
+from confluence_provisioning.sources.ldap.search import Search, base_entry
+
+
+def _field(label: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
 
 
 class LdapHook(BaseHook):
@@ -33,6 +41,37 @@ class LdapHook(BaseHook):
     default_conn_name = "ldap_default"
     conn_type = "ldap"
     hook_name = "LDAP"
+    # the Admin > Connections form (provider.py hands it to Airflow)
+    connection_form: ClassVar[dict[str, Any]] = {
+        "conn-fields": {
+            "base_dn": _field(
+                "Base DN",
+                "string",
+                "The entry Test reads to prove the account can see the directory "
+                "(empty: the server's naming context). The sync's bases are in the rules file.",
+            ),
+            "start_tls": _field("StartTLS", "boolean", "Upgrade a plain connection (port 389) to TLS."),
+            "use_ssl": _field("LDAPS", "boolean", "TLS from the start (port 636); not with StartTLS."),
+            "ca_cert": _field(
+                "CA certificate", "string", "A file path or PEM text of the CA that signed the server's."
+            ),
+            "verify": _field("Verify TLS", "boolean", "Check the server's certificate.", default=True),
+            "connect_timeout": _field("Connect timeout (s)", "number", "Default 10."),
+            "receive_timeout": _field("Receive timeout (s)", "number", "Default 60."),
+            "page_size": _field("Server page limit", "integer", "When the server's is below the rules'."),
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "extra"],
+            "relabeling": {"login": "Bind DN", "password": "Bind password"},
+            "placeholders": {
+                "host": "ldap.example.org",
+                "port": "389 (636 with LDAPS)",
+                "login": "cn=confluence-sync,ou=service,dc=example,dc=org",
+                "base_dn": "dc=example,dc=org",
+                "ca_cert": "/etc/ssl/certs/ldap-ca.pem",
+            },
+        },
+    }
 
     def __init__(self, ldap_conn_id: str = default_conn_name) -> None:
         super().__init__()
@@ -64,10 +103,27 @@ class LdapHook(BaseHook):
         return open_connection(self.options)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's "Test connection": bind, and say how; the search settings are check-ldap's job."""
+        """Airflow's Test button: bind and read the base entry, what every sync does first.
+
+        The search settings (filters, attributes) are ``check-ldap``'s job: they are in the rules file.
+        """
         try:
-            close(self.get_conn())
+            conn = self.get_conn()
+            try:
+                base = self.options.base_dn or naming_contexts(conn, "the base_dn extra")[0]
+                base_entry(
+                    conn,
+                    Search(
+                        what="base read",
+                        base=base,
+                        filter="(objectClass=*)",
+                        attributes=("objectClass",),
+                        base_setting="the base_dn extra",
+                    ),
+                )
+            finally:
+                close(conn)
         except IdpReadError as error:
             return False, str(error)
         options = self.options
-        return True, f"bound to {options.url} as {options.bind_dn or 'anonymous'!r}"
+        return True, f"bound to {options.url} as {options.bind_dn or 'anonymous'!r} and read {base!r}"

@@ -238,6 +238,16 @@ class ConfluenceClient:
                 members.append(user.username)
         return members
 
+    def groups_of(self, username: str) -> list[str]:
+        """The names of the groups the user is a member of, page by page."""
+        params = {"username": username}
+        return [
+            group.name
+            for page in self._pages("/rest/api/user/memberof", params, "list groups of user", username)
+            for group in page
+            if group.name
+        ]
+
     def user(self, username: str) -> dict[str, Any] | None:
         """The user as a row of ``users()`` (email None when hidden); None when Confluence has none."""
         params = {"username": username, "expand": "status"}

@@ -1,9 +1,10 @@
 """Airflow hook: a ConfluenceClient from an Airflow connection, and nothing else.
 
 The connection (default ``confluence_default``, e.g. from
-``AIRFLOW_CONN_CONFLUENCE_DEFAULT`` as JSON)::
+``AIRFLOW_CONN_CONFLUENCE_DEFAULT`` as JSON; type ``confluence``, and
+connections of type ``http`` made before that type existed work the same)::
 
-    {"conn_type": "http", "host": "https://wiki.example.com/confluence", "port": 8443,
+    {"conn_type": "confluence", "host": "https://wiki.example.com/confluence", "port": 8443,
      "login": "sync-bot", "password": "...",
      "extra": {"verify": true, "timeout": [10, 60], "max_in_flight": 8}}
 
@@ -16,7 +17,7 @@ a string ``verify`` is a CA bundle path.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow.providers.http.hooks.http import HttpHook
@@ -27,6 +28,8 @@ from confluence_provisioning.targets.confluence_dc.client import ConfluenceClien
 from confluence_provisioning.targets.retry import RetryPolicy
 
 EXTRA_KEYS = frozenset({"token", "verify", "timeout", "max_in_flight"})
+# membership in one of these is what the sync's admin REST calls need (Confluence Administrator)
+ADMIN_GROUPS = ("confluence-administrators", "system-administrators")
 
 
 class ConfluenceHook(HttpHook):
@@ -34,7 +37,38 @@ class ConfluenceHook(HttpHook):
 
     conn_name_attr = "confluence_conn_id"
     default_conn_name = "confluence_default"
+    conn_type = "confluence"
     hook_name = "Confluence Data Center"
+    # the Admin > Connections form (provider.py hands it to Airflow)
+    connection_form: ClassVar[dict[str, Any]] = {
+        "conn-fields": {
+            "token": {
+                "label": "Personal access token",
+                "description": "Instead of login and password (it wins over them).",
+                "schema": {"type": ["string", "null"], "format": "password"},
+            },
+            "verify": {
+                "label": "Verify TLS",
+                "description": "true, false, or the path of a CA bundle.",
+                "schema": {"type": ["string", "null"], "default": "true"},
+            },
+            "max_in_flight": {
+                "label": "Max requests in flight",
+                "description": "A ceiling on concurrent requests for this instance.",
+                "schema": {"type": ["integer", "null"]},
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["extra"],
+            "relabeling": {"host": "Base URL", "schema": "Scheme", "login": "Admin username"},
+            "placeholders": {
+                "host": "https://wiki.example.com/confluence",
+                "schema": "https (when the base URL has none)",
+                "login": "an account in confluence-administrators",
+                "port": "only when the base URL has none",
+            },
+        },
+    }
 
     def __init__(self, confluence_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=confluence_conn_id, **kwargs)
@@ -89,12 +123,23 @@ class ConfluenceHook(HttpHook):
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """For the Airflow UI's Test button: are the credentials a known user's?"""
+        """Airflow's Test button: the credentials are a known user's, and that user can administer users.
+
+        Only reads: a Confluence administrator is a member of one of ``ADMIN_GROUPS``.
+        """
         try:
-            with self.get_client() as client:
-                return True, f"authenticated as {client.check_auth()}"
+            with self.get_client(dry_run=True) as client:
+                username = client.check_auth()
+                groups = set(client.groups_of(username))
         except Exception as error:
             return False, str(error)
+        admin = [group for group in ADMIN_GROUPS if group in groups]
+        if not admin:
+            return False, (
+                f"authenticated as {username}, who is in neither {' nor '.join(ADMIN_GROUPS)}: the sync "
+                "creates and disables users, which needs a Confluence administrator account"
+            )
+        return True, f"authenticated as {username}, a member of {admin[0]}"
 
 
 def base_url_of(host: str | None, schema: str | None, port: int | None, where: str) -> str:
