@@ -39,11 +39,11 @@ system-packages:
 	  fi; \
 	fi
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip==26.3" 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	# (the filter hides pip's notes about local index folders this machine does not have)
-	$(BIN)/pip install -q -r requirements.txt -c constraints.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""The DAG's per-task logic. The DAG file (``dags/confluence_provisioning.py``) only wires it.
+"""The DAG's per-task logic. The DAG file (``dags/confluence_provisioning_dag.py``) only wires it.
 
 - ``context``: a DAG run as the library sees it (params, rules, run folder, audit identity);
 - ``dag_config``: what the DAG needs when its file is parsed (rules folder, schedule, retries);
