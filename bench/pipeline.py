@@ -138,9 +138,8 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
     failed = 0
     with phase("apply"):
         for stage_task in STAGE_TASKS.values():
-            for chunk in planned["chunks"][stage_task]:
-                counts = tasks.apply_chunk(context, chunk)["counts"]
-                failed += sum(by_status.get("failed", 0) for by_status in counts.values())
+            counts = tasks.apply_stage(context, stage_task)
+            failed += sum(by_status.get("failed", 0) for by_status in counts.values())
     with phase("report"):
         recording.report(context)
     report = meter.report(PHASES)

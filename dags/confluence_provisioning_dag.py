@@ -10,13 +10,16 @@ Every night (and whenever you press **Trigger**) this DAG
    (`extract_target`), in parallel, as the rules file's `source:` and `target:` say;
 2. turns the directory into the users, groups and memberships Confluence should have, using a
    rules file from `include/mapping_rules/` (`map_rules`);
-3. plans the difference and checks the safety guards (`plan`): a plan that would disable,
-   delete or remove too much **fails here, before anything is written**, and says what it
-   would have done and how to allow it;
-4. applies the plan in stages: groups, then users, memberships added, memberships removed,
-   users disabled and deletions last (`apply.*`, mapped over chunks, limited by the
-   `confluence_api` pool);
-5. records the run in the audit history and writes an HTML/CSV/JSON report into the run
+3. plans the difference and checks the safety guards (`plan`);
+4. waits for a person's approval (`approve`, under **Browse > Required actions**) when the
+   rules' `run.approval` asks for it: by default (`on_risk`) on the first real run against
+   the site and when the plan breaks a guard. Approve applies the plan once; Reject, or no
+   answer in time, writes nothing. With `run.approval: never` a broken guard **fails the
+   plan, before anything is written**, saying what it would have done and how to allow it;
+5. applies the plan in stages: groups, then users, memberships added, memberships removed,
+   users disabled and deletions last (`apply.*`, each applying its chunks in order, limited by the
+   `confluence_api` pool); only the stages with operations run;
+6. records the run in the audit history and writes an HTML/CSV/JSON report into the run
    folder (`report`; its log says where), and on success updates the `confluence_directory`
    asset so other DAGs can run after a sync.
 
@@ -43,13 +46,16 @@ from typing import Any
 from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task, task_group
 
 from confluence_provisioning.pipeline import recording, tasks
+from confluence_provisioning.pipeline.approval import PlanApproval
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.dag_config import dag_config
-from confluence_provisioning.pipeline.plan_files import STAGE_TASKS, chunk_name
+from confluence_provisioning.pipeline.plan_files import STAGE_TASKS
 from confluence_provisioning.ui.links import SyncReportLink
 
 CONFIG = dag_config(Path(__file__).resolve().parents[1] / "include" / "mapping_rules")
 POOL = "confluence_api"
+APPROVE = "approve"
+APPLY = "apply"
 CONFLUENCE_DIRECTORY = Asset(
     name="confluence_directory", uri="confluence://directory/users-and-groups", group="confluence"
 )
@@ -81,7 +87,13 @@ def _record_failure(context: Any) -> None:
     dagrun_timeout=timedelta(hours=6),
     tags=["confluence", "ldap", "provisioning"],
     doc_md=__doc__,
-    default_args={"owner": "platform", "retries": 0, "on_failure_callback": _record_failure},
+    default_args={
+        "owner": "platform",
+        "retries": 0,
+        "on_failure_callback": _record_failure,
+        # each task logs its own one-line summary last; the XComs are for the next tasks
+        "show_return_value_in_logs": False,
+    },
     params={
         "dry_run": Param(
             False,
@@ -136,20 +148,29 @@ def confluence_provisioning() -> None:
     def map_rules(source: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
         return tasks.map_rules(_run(), source, target)
 
-    @task(execution_timeout=timedelta(minutes=30))
-    def plan(desired: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
-        return tasks.plan(_run(), desired, target)
+    @task.branch(execution_timeout=timedelta(minutes=30))
+    def plan(desired: dict[str, Any], target: dict[str, Any]) -> list[str]:
+        """Follows only the stages with operations, through ``approve`` when the plan needs it."""
+        planned = tasks.plan(_run(), desired, target)
+        ti = get_current_context()["ti"]
+        ti.xcom_push(key="summary", value={key: planned[key] for key in ("operations", "summary")})
+        for stage, chunks in planned["chunks"].items():
+            ti.xcom_push(key=stage, value=chunks)
+        return [*([APPROVE] if planned["approval"] else [])] + [
+            f"{APPLY}.{stage}" for stage, chunks in planned["chunks"].items() if chunks
+        ]
 
-    @task(execution_timeout=timedelta(minutes=5))
-    def chunks(planned: dict[str, Any], stage: str) -> list[str]:
-        return tasks.stage_chunks(planned, stage)
+    approve = PlanApproval(task_id=APPROVE, rules_dir=CONFIG.rules_dir, timeout=CONFIG.approval_timeout)
 
     @task(
-        pool=POOL, execution_timeout=timedelta(hours=1), map_index_template="{{ chunk_name }}", **IO_RETRIES
+        pool=POOL,
+        execution_timeout=timedelta(hours=3),
+        # a stage the plan left out is skipped, and so is approve when the plan needs none
+        trigger_rule=TriggerRule.NONE_FAILED,
+        **IO_RETRIES,
     )
-    def apply_chunk(chunk: str) -> dict[str, Any]:
-        get_current_context()["chunk_name"] = chunk_name(chunk)  # type: ignore[typeddict-unknown-key]
-        return tasks.apply_chunk(_run(), chunk)
+    def apply_stage(stage: str) -> dict[str, Any]:
+        return tasks.apply_stage(_run(), stage)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **IO_RETRIES)
     def report() -> dict[str, Any]:
@@ -162,25 +183,24 @@ def confluence_provisioning() -> None:
 
     target = extract_target()
     planned = plan(map_rules(extract_source(), target), target)
+    planned >> approve
 
-    @task_group(group_id="apply")
+    @task_group(group_id=APPLY)
     def apply() -> None:
-        """The plan's stages one after the other; each stage's chunks in parallel (pool confluence_api).
+        """The plan's stages one after the other, each one task taking a slot of the pool confluence_api.
 
-        Airflow maps only over a task's return value, so each stage has a small task
-        listing its chunks (and logging what the stage will do).
+        ``plan`` follows only the stages with operations; a Reject in ``approve`` skips them all.
         """
         previous = None
         for stage in STAGE_TASKS.values():
-            listed = chunks.override(task_id=f"{stage}_chunks")(planned, stage)
-            # a stage without operations is skipped; the next one still runs
-            applied = apply_chunk.override(
-                task_id=stage, trigger_rule=TriggerRule.NONE_FAILED if previous else TriggerRule.ALL_SUCCESS
-            ).expand(chunk=listed)
+            applied = apply_stage.override(task_id=stage)(stage)
+            planned >> applied
+            approve >> applied
             if previous is not None:
                 previous >> applied
             previous = applied
 
+    # report is downstream of the stages only: a branch or a Reject skips direct downstream tasks
     summary = report()
     # its "Sync report" button opens the run's page in the UI's Provisioning view
     summary.operator.operator_extra_links = (SyncReportLink(),)
@@ -188,4 +208,7 @@ def confluence_provisioning() -> None:
     publish(summary)
 
 
-confluence_provisioning()
+dag = confluence_provisioning()
+
+if __name__ == "__main__":
+    dag.test()

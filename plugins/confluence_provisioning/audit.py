@@ -696,6 +696,12 @@ class AuditStore:
             ).one_or_none()
         return _run_record(row._mapping) if row is not None else None
 
+    def runs_of_dag_run(self, dag_run_id: str) -> list[RunRecord]:
+        """The runs recorded for this DAG run id (one per DAG that used it)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(runs).where(runs.c.dag_run_id == dag_run_id).order_by(runs.c.id))
+            return [_run_record(row._mapping) for row in rows]
+
     def operations(self, run_id: int) -> pd.DataFrame:
         """The run's operations in the order they were recorded (OPERATIONS)."""
         return self._run_operations(run_id, OPERATIONS)
@@ -779,6 +785,12 @@ class AuditStore:
         with self.engine.begin() as conn:
             conn.execute(source_states.delete().where(source_states.c.source_key == source_key))
             conn.execute(source_states.insert().values(source_key=source_key, **values))
+
+    def has_applied_run(self) -> bool:
+        """Whether a run that was not a dry run has succeeded (after it, a run is no first contact)."""
+        query = sa.select(runs.c.id).where(runs.c.status == SUCCESS, runs.c.dry_run.is_(False)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def _frame(self, query: sa.Select, schema: Mapping[str, str]) -> pd.DataFrame:
         with self.engine.connect() as conn:

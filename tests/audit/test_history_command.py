@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -90,11 +91,50 @@ def test_history_shows_one_run_with_its_operations(db: str, capsys: pytest.Captu
     ]
 
 
+def test_history_finds_a_run_by_the_dag_run_id_the_ui_shows(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main("--db", db, "--run", "scheduled__0") == 0
+    by_id = capsys.readouterr().out
+    assert main("--db", db, "--run", "1") == 0
+
+    assert by_id == capsys.readouterr().out
+    assert by_id.startswith("Run 1: confluence_provisioning / scheduled__0\n")
+
+
+def test_history_as_json_for_scripts(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main("--db", db, "--json") == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [(run["id"], run["dag_run_id"], run["operations"], run["failed"]) for run in runs] == [
+        (2, "scheduled__1", 0, 0),
+        (1, "scheduled__0", 2, 1),
+    ]
+
+    assert main("--db", db, "--run", "scheduled__0", "--json") == 0
+    one = json.loads(capsys.readouterr().out)
+    assert (one["status"], one["rejects"], one["counts"]) == (
+        "failed",
+        1,
+        {"add_membership": {"failed": 1}, "create_user": {"done": 1}},
+    )
+    assert one["operations"][1] == {
+        "operation": "add_membership",
+        "target": "alice",
+        "group": "engineering",
+        "status": "failed",
+        "http_status": 404,
+        "attempts": 1,
+        "duration_ms": 8.0,
+        "error": "group not found",
+    }
+    assert one["operations"][0]["group"] is None
+
+
 def test_history_of_an_unknown_run_says_how_to_find_one(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main("--db", db, "--run", "7") == 1
 
     assert capsys.readouterr().err == (
-        "No run with id 7; `confluence-provisioning history` lists the recorded runs.\n"
+        "No run '7' (a DAG run id or a number); `confluence-provisioning history` lists the recorded runs.\n"
     )
 
 

@@ -49,7 +49,9 @@ def ldap_connection(sandbox: OpenLdapSandbox) -> str:
 
 def confluence_connection(server: EmulatorServer) -> str:
     login, password = server.admin_auth
-    return json.dumps({"conn_type": "http", "host": server.base_url, "login": login, "password": password})
+    return json.dumps(
+        {"conn_type": "confluence", "host": server.base_url, "login": login, "password": password}
+    )
 
 
 CLOUD_RULES = "cloud.yaml"
@@ -57,14 +59,21 @@ CLOUD_RULES = "cloud.yaml"
 
 @pytest.fixture(scope="session")
 def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's default rules, with retries that take a second instead of minutes; and the same
-    rules with an atlassian_cloud target as CLOUD_RULES (the param's choices are fixed at parse time)."""
+    """The project's default rules, with retries that take a second instead of minutes.
+
+    ``default.yaml`` runs unattended (``run.approval: never``); ``approval.yaml`` is the same with
+    ``run.approval: on_risk``, for the tests of the approval step; ``entra.yaml`` reads the example
+    from the Entra emulator; CLOUD_RULES has an atlassian_cloud target (the param's choices are
+    fixed at parse time).
+    """
     folder = tmp_path_factory.mktemp("mapping_rules")
     rules = yaml.safe_load((REPO / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"))
     rules["run"] |= {"task_retries": 1, "task_retry_delay_seconds": 0.2}
     fast = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
     rules["target"]["retry"] |= fast
-    (folder / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    for name, approval in (("approval.yaml", "on_risk"), ("default.yaml", "never")):
+        rules["run"]["approval"] = approval
+        (folder / name).write_text(yaml.safe_dump(rules), encoding="utf-8")
     entra = yaml.safe_load((REPO / "include" / "mapping_rules" / "entra.yaml").read_text(encoding="utf-8"))
     entra["run"], entra["target"] = rules["run"], rules["target"]
     entra["source"]["retry"] = dict(fast)

@@ -55,8 +55,8 @@ def test_the_dag_has_the_flow_of_the_design(dag: Any) -> None:
             "extract_target",
             "map_rules",
             "plan",
+            "approve",
             *(f"apply.{stage}" for stage in STAGES),
-            *(f"apply.{stage}_chunks" for stage in STAGES),
             "report",
             "publish",
         ]
@@ -65,11 +65,17 @@ def test_the_dag_has_the_flow_of_the_design(dag: Any) -> None:
     assert upstream["extract_source"] == upstream["extract_target"] == set()
     assert upstream["map_rules"] == {"extract_source", "extract_target"}
     assert upstream["plan"] == {"map_rules", "extract_target"}
+    # plan is a branch: its direct downstream tasks are exactly what it may follow or skip
+    assert dag.get_task("plan").downstream_task_ids == {"approve", *(f"apply.{stage}" for stage in STAGES)}
+    assert upstream["approve"] == {"plan"}
+    assert dag.get_task("approve").options == ["Approve", "Reject"]
+    assert dag.get_task("approve").defaults == ["Reject"]
+    # a Reject skips the direct downstream tasks of approve: every stage, never the report
+    assert dag.get_task("approve").downstream_task_ids == {f"apply.{stage}" for stage in STAGES}
+    assert upstream["apply.create_groups"] == {"plan", "approve"}
     for before, stage in pairwise(STAGES):
-        assert upstream[f"apply.{stage}"] == {f"apply.{before}", f"apply.{stage}_chunks"}
-        assert dag.get_task(f"apply.{stage}").trigger_rule == "none_failed"
-    assert upstream["apply.create_groups"] == {"apply.create_groups_chunks"}
-    assert all(upstream[f"apply.{stage}_chunks"] == {"plan"} for stage in STAGES)
+        assert upstream[f"apply.{stage}"] == {"plan", "approve", f"apply.{before}"}
+    assert {dag.get_task(f"apply.{stage}").trigger_rule for stage in STAGES} == {"none_failed"}
     assert upstream["report"] == {"apply.delete_groups"}
     assert dag.get_task("report").trigger_rule == "all_done"
     assert upstream["publish"] == {"report"}

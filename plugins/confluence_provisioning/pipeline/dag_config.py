@@ -33,6 +33,7 @@ class DagConfig:
     schedule: str | None
     retries: int  # of the tasks that talk to LDAP, Confluence or storage
     retry_delay: timedelta
+    approval_timeout: timedelta  # how long the approve task waits for an answer
 
 
 def dag_config(default_rules_dir: Path) -> DagConfig:
@@ -50,4 +51,5 @@ def dag_config(default_rules_dir: Path) -> DagConfig:
         schedule=schedule,
         retries=settings.run.task_retries,
         retry_delay=timedelta(seconds=settings.run.task_retry_delay_seconds),
+        approval_timeout=timedelta(hours=settings.run.approval_timeout_hours),
     )

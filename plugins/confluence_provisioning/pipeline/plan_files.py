@@ -28,7 +28,14 @@ PLAN_RECORD = f"{PLAN_FOLDER}/plan.json"
 
 
 def write_chunks(run: RunContext, result: Plan, size: int) -> dict[str, list[str]]:
-    """Each stage's operations in files of at most ``size``; stage task name -> their URIs."""
+    """Each stage's operations in files of at most ``size``; stage task name -> their URIs.
+
+    Results of an earlier plan of this run (a cleared and rerun DAG run) are removed: apply
+    takes a chunk with results for one it has done.
+    """
+    stale = run.folder / RESULTS_FOLDER
+    if stale.exists():
+        stale.rmdir(recursive=True)
     frame = result.frame
     chunks: dict[str, list[str]] = {}
     for name, kinds in planner.STAGES:
@@ -44,9 +51,18 @@ def write_chunks(run: RunContext, result: Plan, size: int) -> dict[str, list[str
 
 
 def write_plan_record(
-    run: RunContext, result: Plan, *, chunks: dict[str, list[str]], violations: list[str]
+    run: RunContext,
+    result: Plan,
+    *,
+    chunks: dict[str, list[str]],
+    violations: list[str],
+    approval: dict[str, Any] | None = None,
 ) -> None:
-    """What the report needs of the plan, whether it was applied or stopped by a guard."""
+    """What approval, apply and the report need of the plan, whether it was applied or stopped.
+
+    ``approval``: why the plan waits for approval (``reasons``, empty when it does not), its
+    first changes and where every change is listed.
+    """
     record = {
         "plan": storage.write_frame(run.folder, f"{PLAN_FOLDER}/plan", result.frame),
         "summary": result.summary(),
@@ -56,6 +72,7 @@ def write_plan_record(
         "email_source": result.email_source,
         "violations": violations,
         "chunks": chunks,
+        "approval": approval or {"reasons": []},
     }
     storage.write_text(run.folder, PLAN_RECORD, json.dumps(record, indent=2))
 

@@ -22,7 +22,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from confluence_provisioning import frames, storage
 from confluence_provisioning.audit import FAILED, SUCCESS, RunOutcome, RunRecord, operation_counts
-from confluence_provisioning.pipeline import lease, outcome, pending
+from confluence_provisioning.pipeline import approval, lease, outcome, pending
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import read_plan_record, read_results
 from confluence_provisioning.pipeline.tasklog import counts_text
@@ -60,7 +60,7 @@ def _report(run: RunContext) -> dict[str, Any]:
         ],
         ignore_index=True,
     )
-    error, notes = _run_error(record, results, missing_chunks)
+    error, notes = _run_error(run, record, results, missing_chunks)
     status = SUCCESS if record is not None and error is None and not missing_chunks else FAILED
     ended = datetime.now(UTC)
     identity = run.identity()
@@ -125,16 +125,20 @@ def _report(run: RunContext) -> dict[str, Any]:
     pruned = storage.prune_run_folders(
         base, run.dag_id, run.settings.run.keep_run_folders_days, ended.date(), keep=pending.is_pending
     )
-    numbers = summary(data)
-    log.info("Run %s: %s", status, counts_text(numbers["by_status"]) or "no operations")
-    log.info("Operations (CSV): %s; summary (JSON): %s", files.csv, files.json)
     if pruned:
         log.info(
             "Pruned %d run folders older than %d days", len(pruned), run.settings.run.keep_run_folders_days
         )
+    numbers = summary(data)
+    log.info("Run %s: %s", status, counts_text(numbers["by_status"]) or "no operations")
+    log.info("Operations (CSV): %s; summary (JSON): %s", files.csv, files.json)
+    log.info("Report: %s", files.html)  # the last line, where an operator looks for it
     if status == FAILED:
-        raise AirflowFailException(data.error or "the run failed in an earlier task: see that task's log")
-    return numbers
+        raise AirflowFailException(
+            f"{data.error or 'the run failed in an earlier task: see that task log'} (report: {files.html})"
+        )
+    # a short XCom: the task log's last line shows it
+    return {"status": status, "by_status": numbers["by_status"], "report": files.html}
 
 
 def _history(run: RunContext) -> tuple[str | None, list[RunRecord]]:
@@ -182,16 +186,22 @@ def _read_if_written(uri: str, schema: dict[str, str]) -> pd.DataFrame:
 
 
 def _run_error(
-    record: dict[str, Any] | None, results: pd.DataFrame, missing_chunks: list[str]
+    run: RunContext, record: dict[str, Any] | None, results: pd.DataFrame, missing_chunks: list[str]
 ) -> tuple[str | None, list[str]]:
     """The run's error (None when it did not fail, or failed in a task that records its own) and notes."""
     if record is None:
         return None, ["The run stopped before a plan was made: nothing was applied."]
-    if record["violations"]:
+    notes = []
+    if record.get("approval", {}).get("reasons"):
+        decision = approval.read_decision(run)
+        text = approval.decision_text(decision, run.settings.run.approval_timeout_hours)
+        if decision is None or decision["decision"] != approval.APPROVED:
+            return f"{text[0].upper()}{text[1:]}.", []
+        notes.append(f"Approval: {text}; asked because " + "; ".join(record["approval"]["reasons"]))
+    elif record["violations"]:
         return "the plan breaks safety guards; nothing was applied:\n" + "\n".join(
             f"- {text}" for text in record["violations"]
         ), []
-    notes = []
     if missing_chunks:
         notes.append(f"{len(missing_chunks)} apply tasks did not finish: {', '.join(missing_chunks)}")
     return outcome.failure_message(results), notes

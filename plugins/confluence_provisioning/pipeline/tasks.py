@@ -20,17 +20,18 @@ import pandas as pd
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from confluence_provisioning import frames, mapping, storage
-from confluence_provisioning.apply.applier import NOT_ATTEMPTED
+from confluence_provisioning.apply.applier import NOT_ATTEMPTED, RESULTS
 from confluence_provisioning.audit import AuditStore, audit_url
 from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
 from confluence_provisioning.pipeline import lease, pending
+from confluence_provisioning.pipeline.approval import FIRST_CHANGES, approval_reasons, require_approval
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import (
     RESULTS_FOLDER,
-    STAGE_KINDS,
     chunk_name,
     read_not_created,
     read_plan_record,
+    results_uri,
     write_chunks,
     write_not_created,
     write_plan_record,
@@ -39,7 +40,7 @@ from confluence_provisioning.pipeline.tasklog import counts_text, group
 from confluence_provisioning.plan import planner
 from confluence_provisioning.plan.operations import PLAN, Plan
 from confluence_provisioning.printable import printable_logger
-from confluence_provisioning.settings import RunSettings
+from confluence_provisioning.settings import ApprovalMode, RunSettings
 from confluence_provisioning.sources import SourceContext, read_source
 from confluence_provisioning.sources.incremental import SourceStates
 from confluence_provisioning.targets import open_target
@@ -53,7 +54,7 @@ DESIRED_FRAMES = {
     "memberships": frames.DESIRED_MEMBERSHIPS,
     "held": frames.HELD_USERS,
 }
-NO_CHUNK = ""  # the one chunk of a stage without operations
+CHANGES_FILE = "plan/changes.txt"  # every planned change with its reason, one a line
 
 
 def extract_source(run: RunContext) -> dict[str, Any]:
@@ -135,8 +136,13 @@ def map_rules(run: RunContext, source: dict[str, Any], target: dict[str, Any]) -
 
 
 def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
-    """The diff, guarded; its operations written as one Parquet file per apply chunk."""
-    params = run.params
+    """The diff, guarded, with its operations written as one Parquet file per apply chunk.
+
+    Returns the operation counts, each stage's chunks and whether the plan waits for approval
+    (``approval``): a plan that breaks a guard fails here unless ``run.approval`` lets a
+    person approve it, and never on a dry run.
+    """
+    params, settings = run.params, run.settings
     log.info(
         "Planning the changes that bring Confluence to the desired state%s%s",
         f" for only_users {', '.join(params.only_users)}" if params.only_users else "",
@@ -162,6 +168,8 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         backfilled = pending.backfill(store, storage.storage_base(run.settings.run.storage_base), run.dag_id)
         ledger, managed = store.ledger(), store.managed_groups()
         refused = store.refused_domains() if run.settings.target.username_is_email else frozenset()
+        first_contact = not store.has_applied_run()
+    violations: list[str] = []
     if backfilled:
         log.info(
             "Back-filled %d earlier runs into the audit history: %s", len(backfilled), ", ".join(backfilled)
@@ -173,53 +181,100 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         result = planner.plan(
             wanted,
             current,
-            run.settings,
+            settings,
             ledger=ledger,
             previously_managed_groups=managed,
             allow_over_limits=params.allow_over_limits,
             only_users=params.only_users or None,
         )
     except planner.GuardError as error:
-        write_plan_record(run, error.plan, chunks={}, violations=error.violations)
-        raise AirflowFailException(str(error)) from None
-    chunks = write_chunks(run, result, run.settings.run.apply_chunk_size)
-    write_plan_record(run, result, chunks=chunks, violations=[])
-    with group(f"The plan: {len(result)} operations"):
-        for note in result.notes:
-            log.info("note: %s", note)
-        for operation in result.operations[:200]:
-            log.info("%s (%s)", operation.describe(), operation.reason)
+        if params.dry_run or settings.run.approval == ApprovalMode.never:
+            write_plan_record(run, error.plan, chunks={}, violations=error.violations)
+            raise AirflowFailException(str(error)) from None
+        result, violations = error.plan, error.violations
+    reasons = approval_reasons(
+        settings.run.approval,
+        dry_run=params.dry_run,
+        operations=len(result),
+        first_contact=first_contact,
+        violations=violations,
+    )
+    changes = [f"{operation.describe()} ({operation.reason})" for operation in result.operations]
+    changes_uri = storage.write_text(run.folder, CHANGES_FILE, "".join(f"{line}\n" for line in changes))
+    chunks = write_chunks(run, result, settings.run.apply_chunk_size)
+    write_plan_record(
+        run,
+        result,
+        chunks=chunks,
+        violations=violations,
+        approval={"reasons": reasons, "first_changes": changes[:FIRST_CHANGES], "changes": changes_uri},
+    )
+    _log_plan(run, result.notes, changes, changes_uri)
     summary = {kind: count for kind, count in result.summary().items() if count}
     log.info(
         "Planned %s in %.1f s",
         counts_text(summary) if summary else "nothing: Confluence already matches the rules",
         time.monotonic() - started,
     )
-    return {"operations": len(result), "summary": summary, "chunks": chunks}
+    for reason in reasons:
+        log.info("This plan waits for approval: %s", reason)
+    return {"operations": len(result), "summary": summary, "chunks": chunks, "approval": bool(reasons)}
 
 
-def stage_chunks(planned: dict[str, Any], stage: str) -> list[str]:
-    """The chunks of one stage, for the stage's mapped apply task.
+def _log_plan(run: RunContext, notes: tuple[str, ...], changes: list[str], changes_uri: str) -> None:
+    """Every change up to ``run.log_changes``, then where the rest are."""
+    cap = run.settings.run.log_changes
+    with group(f"The plan: {len(changes)} operations"):
+        for note in notes:
+            log.info("note: %s", note)
+        for change in changes[:cap]:
+            log.info("%s", change)
+        if len(changes) > cap:
+            log.info(
+                "... and %d more: every change is in %s, and the run's report will be at %s",
+                len(changes) - cap,
+                changes_uri,
+                run.uri("report/report.html"),
+            )
 
-    A stage without operations gets one empty chunk, whose task skips itself at once:
-    an empty expansion would be skipped too, but only on the scheduler's next pass,
-    one pass per stage.
+
+def apply_stage(run: RunContext, stage: str) -> dict[str, dict[str, int]]:
+    """Apply one stage's chunks in order; returns operation -> status -> count.
+
+    A retried task resumes at the first chunk without results: the chunks before it were
+    applied by an earlier try (applying them again would be idempotent, only slower).
     """
-    chunks = planned["chunks"][stage]
-    operations = sum(planned["summary"].get(kind.value, 0) for kind in STAGE_KINDS[stage])
-    log.info("Stage %s: %d operations in %d chunks", stage, operations, len(chunks))
-    return chunks or [NO_CHUNK]
+    record = read_plan_record(run)
+    if record is None:
+        raise AirflowFailException("the plan task left no plan in the run folder: nothing was written")
+    require_approval(run, record)
+    counts: dict[str, dict[str, int]] = {}
+    for chunk in record["chunks"][stage]:
+        if _applied(chunk):
+            log.info("%s was applied by an earlier try of this task", chunk_name(chunk))
+            continue
+        for operation, by_status in apply_chunk(run, chunk).items():
+            for status, count in by_status.items():
+                counts.setdefault(operation, {}).setdefault(status, 0)
+                counts[operation][status] += count
+    return counts
 
 
-def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
+def _applied(chunk: str) -> bool:
+    """Whether an earlier try applied the chunk: its results exist, none "not attempted" (breaker)."""
+    uri = results_uri(chunk)
+    if not storage.exists(uri):
+        return False
+    return not (storage.read_frame(uri, RESULTS)["status"] == NOT_ATTEMPTED).any()
+
+
+def apply_chunk(run: RunContext, chunk: str) -> dict[str, dict[str, int]]:
     """Apply one chunk of one stage; failed operations are results, not task failures.
 
     Users and groups an earlier stage failed or skipped to create get no operations here
     (they are skipped, with the cause). When Confluence is unavailable (the circuit
     breaker opened), the results are written and the task fails, for Airflow to retry.
     """
-    if chunk == NO_CHUNK:
-        raise AirflowSkipException("nothing to apply in this stage")
     settings = run.settings
     operations = Plan.from_frame(storage.read_frame(chunk, PLAN)).operations
     missing = read_not_created(read_plan_record(run), chunk)
@@ -237,7 +292,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
         group("Operations"),
     ):
         result = site.apply(operations, not_created=missing)
-    uri = storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
+    storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     write_not_created(chunk, result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
     if result.unavailable is not None:
@@ -246,7 +301,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, Any]:
             f"{result.unavailable}. Stopped sending: {left} of {len(operations)} operations of {name} "
             "were not attempted. Airflow retries this task later; applying again is safe."
         )
-    return {"results": uri, "counts": result.counts()}
+    return result.counts()
 
 
 def asset_extra(run: RunContext, summary: dict[str, Any]) -> dict[str, Any]:

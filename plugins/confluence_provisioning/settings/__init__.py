@@ -9,6 +9,7 @@ with every mistake reported as FILE:LINE.
 from confluence_provisioning.settings.base import BreakerSettings, RetrySettings, Strict
 from confluence_provisioning.settings.loading import Mistake, RulesError, load_settings
 from confluence_provisioning.settings.models import (
+    ApprovalMode,
     AttributeRule,
     DefaultGroups,
     GroupMapping,
@@ -41,6 +42,7 @@ from confluence_provisioning.settings.targets import (
 )
 
 __all__ = [
+    "ApprovalMode",
     "AtlassianCloudTargetSettings",
     "AttributeRule",
     "BreakerSettings",

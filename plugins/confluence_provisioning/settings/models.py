@@ -136,8 +136,21 @@ class Limits(Strict):
     allow_emptying_groups: bool = False
 
 
+class ApprovalMode(StrEnum):
+    """When a run waits for a person's approval in the Airflow UI before it writes."""
+
+    on_risk = "on_risk"  # the first real run against a site, and a plan that breaks a guard
+    always = "always"  # every real run with something to write
+    never = "never"  # unattended: a broken guard fails the run (allow_over_limits passes it once)
+
+
 class RunSettings(Strict):
     """How the DAG runs this sync."""
+
+    approval: ApprovalMode = Field(default=ApprovalMode.on_risk, strict=False)
+    # how long the approve task waits; no answer counts as a rejection (read when the DAG file is parsed)
+    approval_timeout_hours: float = Field(default=24.0, gt=0)
+    log_changes: int = Field(default=1000, ge=0)  # changes the plan task logs; the rest are in a file
 
     schedule: str | None = "0 2 * * *"  # cron; an Airflow Variable may override it
     storage_base: str | None = None  # ObjectStoragePath URI; None: file:// under AIRFLOW_HOME

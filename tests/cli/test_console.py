@@ -1,0 +1,56 @@
+"""The console command itself: its help, its version, and what each command loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from confluence_provisioning import cli
+from tests.fixtures.airflow import REPO
+
+# what a command may not import: validate and preview work on a laptop without Airflow's start-up
+HEAVY = ("airflow", "sqlalchemy", "ldap3")
+RULES = "include/mapping_rules/default.yaml"
+
+
+def test_the_help_says_what_the_tool_is_for(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "Keep Confluence users and groups in step with your identity provider" in text
+    assert all(name in text for name in cli.COMMANDS)
+    assert "dispatcher" not in text
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.startswith("confluence-provisioning ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", RULES],
+        ["preview", "--rules", RULES, "--ldif", "sandbox/directories/example.ldif"],
+    ],
+)
+def test_validate_and_preview_do_not_load_airflow(command: list[str]) -> None:
+    probe = (
+        "import json, sys, contextlib, io\n"
+        "from confluence_provisioning import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = cli.main({command!r})\n"
+        f"print(json.dumps([code, [name for name in {HEAVY!r} if name in sys.modules]]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")])}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, []]
