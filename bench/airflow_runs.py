@@ -94,7 +94,7 @@ def _environment(home: Path, tree: Path, ldap: OpenLdapSandbox, confluence: Emul
     rules_dir = home / "mapping_rules"
     rules_dir.mkdir()
     rules = yaml.safe_load((tree / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"))
-    if "approval" in (tree / "include" / "mapping_rules" / "README.md").read_text(encoding="utf-8"):
+    if "approval:" in (tree / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"):
         rules["run"]["approval"] = "never"
     (rules_dir / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     port = free_port()  # other Airflows on this machine may hold 8080

@@ -44,7 +44,7 @@ def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorS
             }
         ),
         "AIRFLOW_CONN_CONFLUENCE_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": confluence.base_url, "login": login, "password": password}
+            {"conn_type": "confluence", "host": confluence.base_url, "login": login, "password": password}
         ),
     }
 

@@ -9,6 +9,10 @@
 5. prints both runs' summaries and report paths, and stops everything it started.
 
 The full Airflow logs of each run are in ``.demo/run-1.log`` and ``.demo/run-2.log``.
+
+The demo runs unattended, so its rules (``.demo/mapping_rules/default.yaml``, a copy of
+the project's) say ``run.approval: never``: with the default, ``on_risk``, the first run
+would wait for a person's approval in the Airflow UI, and ``airflow dags test`` with it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandbox.airflow_env import REPO, airflow, airflow_environment, prepare_airflow
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from confluence_provisioning.audit import RunRecord
 
 DEMO = REPO / ".demo"
+RULES_DIR_VARIABLE = "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_RULES_DIR"
 DAG_ID = "confluence_provisioning"
 
 NEW_HIRE = """\
@@ -65,6 +71,19 @@ member: uid=skim,ou=people,dc=example,dc=com
 """
 
 
+def unattended_rules() -> Path:
+    """The project's rules folder, copied with ``run.approval: never``."""
+    folder = DEMO / "mapping_rules"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(REPO / "include" / "mapping_rules", folder)
+    rules = folder / "default.yaml"
+    text = rules.read_text(encoding="utf-8")
+    if "  approval: on_risk" not in text:
+        raise SystemExit(f"{rules} no longer says 'approval: on_risk': update sandbox/demo.py")
+    rules.write_text(text.replace("  approval: on_risk", "  approval: never", 1), encoding="utf-8")
+    return folder
+
+
 @contextmanager
 def running_sandbox() -> Iterator[tuple[OpenLdapSandbox, EmulatorServer]]:
     """slapd with the example directory and an empty Confluence emulator site; both stopped after."""
@@ -79,7 +98,7 @@ def main() -> int:
     home.mkdir(parents=True)
     step("Starting the sandbox: slapd with sandbox/directories/example.ldif, and the Confluence emulator")
     with running_sandbox() as (ldap, confluence):
-        env = airflow_environment(home, ldap, confluence)
+        env = {**airflow_environment(home, ldap, confluence), RULES_DIR_VARIABLE: str(unattended_rules())}
         # the audit store and run folders are read here too: this process must see the same home
         os.environ["AIRFLOW_HOME"] = str(home)
         step(f"Preparing Airflow in {home.relative_to(REPO)} (airflow db migrate, pool confluence_api)")

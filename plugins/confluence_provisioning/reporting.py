@@ -30,6 +30,8 @@ from confluence_provisioning.printable import printable
 HTML_FILE = "report.html"
 CSV_FILE = "operations.csv"
 JSON_FILE = "summary.json"
+# summary.json's shape: templates/summary.schema.json; raise on every change that is not an addition
+SUMMARY_SCHEMA_VERSION = 1
 # rows shown per table in the HTML; the CSV always has every operation
 TABLE_LIMIT = 500
 TREND_RUNS = 30
@@ -57,8 +59,8 @@ class GuardRow:
     """One line of the guards table: which guard, what the plan had, the limit, and the outcome."""
 
     guard: str
-    planned: str
-    limit: str
+    planned: int
+    limit: str  # in words: a count, or a count and a percentage
     outcome: str  # "within limit", "broken", "not applied (allow_over_limits)"
 
 
@@ -121,6 +123,7 @@ def summary(data: ReportData) -> dict[str, Any]:
         for status, count in statuses.items():
             by_status[status] = by_status.get(status, 0) + count
     return {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
         "dag_id": data.dag_id,
         "dag_run_id": data.dag_run_id,
         "rules_file": data.rules_file,
@@ -133,10 +136,10 @@ def summary(data: ReportData) -> dict[str, Any]:
         "by_status": dict(sorted(by_status.items())),
         "by_operation": counts,
         "rejects": len(data.rejects),
-        "users": dict(data.users),
+        "users": {label.replace(" ", "_"): count for label, count in data.users.items()},
         "not_created": [] if data.not_created is None else data.not_created.to_dict("records"),
-        "sources": data.sources,
-        "guards": [asdict(row) for row in data.guards],
+        "sources": {label.lower().replace(" ", "_"): count for label, count in data.sources.items()},
+        "guards": [asdict(row) | {"guard": row.guard.replace(" ", "_")} for row in data.guards],
         "violations": list(data.violations),
         "notes": list(data.notes),
         "error": data.error,

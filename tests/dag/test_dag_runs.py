@@ -352,7 +352,7 @@ def test_pruned_groups_end_with_exactly_their_mapped_members_and_disabled_users_
         "desired": len(users),
         "existing": 2,  # epark and vpsales
         "created": created,
-        "not created": len(locked),
+        "not_created": len(locked),
     }
     assert summary["users"]["desired"] == created + 2 + len(locked)
     assert summary["not_created"] == [

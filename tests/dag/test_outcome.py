@@ -66,9 +66,9 @@ def test_the_guards_table_compares_the_plan_with_the_limits() -> None:
     summary = {"disable_user": 2, "delete_user": 1, "remove_membership": 4}
 
     assert outcome.guard_rows(summary, limits, allow_over_limits=False) == [
-        GuardRow("users disabled or deleted", "3", "2 and 5% of Confluence users", "over the limit"),
-        GuardRow("memberships removed", "4", "10", "within the limit"),
-        GuardRow("groups deleted", "0", "0", "within the limit"),
+        GuardRow("users disabled or deleted", 3, "2 and 5% of Confluence users", "over the limit"),
+        GuardRow("memberships removed", 4, "10", "within the limit"),
+        GuardRow("groups deleted", 0, "0", "within the limit"),
     ]
     assert {row.outcome for row in outcome.guard_rows(summary, limits, allow_over_limits=True)} == {
         "not enforced (allow_over_limits)"

@@ -7,7 +7,9 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import jsonschema
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
@@ -46,7 +48,7 @@ def report(**changes) -> ReportData:
         "ended_at": STARTED + timedelta(seconds=75),
         "results": RESULTS,
         "rejects": REJECTS,
-        "guards": [GuardRow("users disabled or deleted", "0", "50 and 5%", "within limit")],
+        "guards": [GuardRow("users disabled or deleted", 0, "50 and 5%", "within limit")],
         "notes": ["Confluence hides emails; compared with the ledger"],
         "error": "1 operation failed: create user bob",
         "sources": {"directory users": 3, "Confluence users": 1},
@@ -61,6 +63,7 @@ def report(**changes) -> ReportData:
 
 def test_the_summary_has_the_counts_of_the_run() -> None:
     assert reporting.summary(report()) == {
+        "schema_version": 1,
         "dag_id": "confluence_provisioning",
         "dag_run_id": "manual__2025-03-01",
         "rules_file": "default.yaml",
@@ -73,13 +76,13 @@ def test_the_summary_has_the_counts_of_the_run() -> None:
         "by_status": {"applied": 2, "failed": 1},
         "by_operation": {"add_membership": {"applied": 1}, "create_user": {"applied": 1, "failed": 1}},
         "rejects": 1,
-        "users": {"desired": 3, "existing": 0, "created": 2, "not created": 1},
+        "users": {"desired": 3, "existing": 0, "created": 2, "not_created": 1},
         "not_created": [{"username": "dora", "reason": "not created: disabled in the directory"}],
-        "sources": {"directory users": 3, "Confluence users": 1},
+        "sources": {"directory_users": 3, "confluence_users": 1},
         "guards": [
             {
-                "guard": "users disabled or deleted",
-                "planned": "0",
+                "guard": "users_disabled_or_deleted",
+                "planned": 0,
                 "limit": "50 and 5%",
                 "outcome": "within limit",
             }
@@ -89,6 +92,15 @@ def test_the_summary_has_the_counts_of_the_run() -> None:
         "error": "1 operation failed: create user bob",
     }
     assert json.loads(reporting.summary_json(report())) == reporting.summary(report())
+
+
+def test_the_summary_follows_its_published_schema() -> None:
+    schema_file = Path(reporting.__file__).parent / "templates" / "summary.schema.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for data in (report(), report(dry_run=True, error=None, status="success", sources={})):
+        jsonschema.validate(reporting.summary(data), schema)
+    assert schema["properties"]["schema_version"] == {"const": reporting.SUMMARY_SCHEMA_VERSION}
 
 
 def test_the_html_escapes_every_value_and_loads_nothing_from_outside() -> None:

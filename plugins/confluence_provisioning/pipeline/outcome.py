@@ -94,5 +94,5 @@ def guard_rows(summary: dict[str, int], limits: Limits, *, allow_over_limits: bo
             outcome = "not enforced (allow_over_limits)"
         else:
             outcome = "over the limit" if planned > limit else "within the limit"
-        rows.append(GuardRow(guard, str(planned), limit_text, outcome))
+        rows.append(GuardRow(guard, planned, limit_text, outcome))
     return rows
