@@ -249,6 +249,34 @@ def _result(rows: list[dict[str, Any]], performer: Performer, breaker: CircuitBr
     return ApplyResult(frames.conform(frame, RESULTS), recorded, breaker.reason)
 
 
+class _Progress:
+    """A stage's progress in the task log: every ``every`` operations or ``seconds``, whichever is first."""
+
+    def __init__(self, stage: str, total: int, *, every: int = 1000, seconds: float = 10.0) -> None:
+        self.stage, self.total, self.every, self.seconds = stage, total, every, seconds
+        self.done = self.failed = 0
+        self.started = self.logged = time.monotonic()
+        self._lock = threading.Lock()
+
+    def record(self, status: str) -> None:
+        with self._lock:
+            self.done += 1
+            self.failed += status == FAILED
+            now = time.monotonic()
+            if self.done == self.total or (self.done % self.every and now - self.logged < self.seconds):
+                return  # the stage's summary line reports the end
+            self.logged = now
+            rate = self.done / max(now - self.started, 1e-9)
+            log.info(
+                "stage %s: %d of %d operations done, %d failed, %.0f operations/s",
+                self.stage,
+                self.done,
+                self.total,
+                self.failed,
+                rate,
+            )
+
+
 class _Run:
     """What the stages of one run share: the pacing gate and what later operations must know."""
 
@@ -285,8 +313,16 @@ class _Run:
             return []
         units = self.performer.units(operations)
         workers = min(self.max_in_flight, len(units))
+        progress = _Progress(name, len(operations))
+
+        def unit_rows(unit: Sequence[Operation]) -> list[tuple[Operation, dict[str, Any]]]:
+            pairs = self._unit(unit)
+            for _, row in pairs:
+                progress.record(row["status"])
+            return pairs
+
         with ThreadPoolExecutor(workers, thread_name_prefix="confluence-apply") as pool:
-            done = [pair for pairs in pool.map(self._unit, units) for pair in pairs]
+            done = [pair for pairs in pool.map(unit_rows, units) for pair in pairs]
         place = {id(operation): index for index, operation in enumerate(operations)}
         rows = [row for _, row in sorted(done, key=lambda pair: place[id(pair[0])])]
         statuses = pd.Series([row["status"] for row in rows]).value_counts()
