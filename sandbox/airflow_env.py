@@ -34,6 +34,8 @@ def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorS
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # the Test button of Admin > Connections (off by default in Airflow)
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW_CONN_LDAP_DEFAULT": json.dumps(
             {
                 "conn_type": "ldap",
