@@ -35,7 +35,14 @@ from typing import Any
 
 import yaml
 
-from sandbox.airflow_env import AIRFLOW, REPO, airflow, airflow_environment, prepare_airflow
+from sandbox.airflow_env import (
+    AIRFLOW,
+    CONFLUENCE_ADMIN_PASSWORD,
+    REPO,
+    airflow,
+    airflow_environment,
+    prepare_airflow,
+)
 from sandbox.airflow_standalone import stop
 from sandbox.confluence import EmulatorServer
 from sandbox.demo import LEAVER, MOVE_FROM_QA_TO_SALES, NEW_HIRE
@@ -58,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="airflow-runs-") as scratch,
         OpenLdapSandbox([EXAMPLE_LDIF]) as ldap,
-        EmulatorServer() as confluence,
+        EmulatorServer(admin_password=CONFLUENCE_ADMIN_PASSWORD) as confluence,
     ):
         home = Path(scratch)
         env = _environment(home, tree, ldap, confluence)

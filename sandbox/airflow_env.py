@@ -18,7 +18,10 @@ from sandbox.openldap import OpenLdapSandbox
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the ``airflow`` command of this virtualenv
-POOL = ("confluence_api", "2", "Confluence API writes: apply chunks in flight at once")
+POOL = ("confluence_api", "2", "Confluence API writes: apply stages in flight at once")
+# the emulated site's admin password in the sandbox: Airflow does not mask secrets under 5
+# characters, and says so in every task's log (the emulator's default is "admin")
+CONFLUENCE_ADMIN_PASSWORD = "sandbox-admin"
 
 
 def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorServer) -> dict[str, str]:

@@ -17,7 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox.airflow_env import AIRFLOW, REPO, airflow_environment, prepare_airflow
+from sandbox.airflow_env import (
+    AIRFLOW,
+    CONFLUENCE_ADMIN_PASSWORD,
+    REPO,
+    airflow_environment,
+    prepare_airflow,
+)
 from sandbox.confluence import EmulatorServer
 from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox
@@ -30,7 +36,9 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     with (
         OpenLdapSandbox([EXAMPLE_LDIF]) as ldap,
-        EmulatorServer(state_file=home / "confluence-emulator.json") as confluence,
+        EmulatorServer(
+            state_file=home / "confluence-emulator.json", admin_password=CONFLUENCE_ADMIN_PASSWORD
+        ) as confluence,
     ):
         env = airflow_environment(home, ldap, confluence)
         print(f"==> Preparing Airflow in {home} (airflow db migrate, pool confluence_api)", flush=True)

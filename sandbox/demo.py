@@ -27,7 +27,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sandbox.airflow_env import REPO, airflow, airflow_environment, prepare_airflow
+from sandbox.airflow_env import (
+    CONFLUENCE_ADMIN_PASSWORD,
+    REPO,
+    airflow,
+    airflow_environment,
+    prepare_airflow,
+)
 from sandbox.confluence import EmulatorServer
 from sandbox.directories.make_example import EXAMPLE_LDIF
 from sandbox.openldap import OpenLdapSandbox
@@ -87,7 +93,10 @@ def unattended_rules() -> Path:
 @contextmanager
 def running_sandbox() -> Iterator[tuple[OpenLdapSandbox, EmulatorServer]]:
     """slapd with the example directory and an empty Confluence emulator site; both stopped after."""
-    with OpenLdapSandbox([EXAMPLE_LDIF]) as ldap, EmulatorServer() as confluence:
+    with (
+        OpenLdapSandbox([EXAMPLE_LDIF]) as ldap,
+        EmulatorServer(admin_password=CONFLUENCE_ADMIN_PASSWORD) as confluence,
+    ):
         yield ldap, confluence
 
 
