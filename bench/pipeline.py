@@ -138,6 +138,8 @@ def run(spec: PipelineSpec) -> dict[str, Any]:
     failed = 0
     with phase("apply"):
         for stage_task in STAGE_TASKS.values():
+            if not planned["chunks"][stage_task]:
+                continue  # the DAG's plan skips it
             counts = tasks.apply_stage(context, stage_task)
             failed += sum(by_status.get("failed", 0) for by_status in counts.values())
     with phase("report"):

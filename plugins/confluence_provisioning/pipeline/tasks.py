@@ -248,6 +248,9 @@ def apply_stage(run: RunContext, stage: str) -> dict[str, dict[str, int]]:
     if record is None:
         raise AirflowFailException("the plan task left no plan in the run folder: nothing was written")
     require_approval(run, record)
+    if not record["chunks"][stage]:
+        # plan skips such a stage, unless an earlier stage runs: Airflow never skips what follows it
+        raise AirflowSkipException("no operations in this stage")
     counts: dict[str, dict[str, int]] = {}
     for chunk in record["chunks"][stage]:
         if _applied(chunk):
