@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -27,9 +26,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from confluence_provisioning import storage
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import PLAN_FOLDER, read_plan_record
+from confluence_provisioning.printable import printable, printable_lines, printable_logger
 from confluence_provisioning.settings import ApprovalMode
 
-log = logging.getLogger("confluence_provisioning.pipeline")
+log = printable_logger("confluence_provisioning.pipeline")
 
 APPROVAL_FILE = f"{PLAN_FOLDER}/approval.json"
 APPROVED, REJECTED, TIMED_OUT = "approved", "rejected", "timed out"
@@ -61,11 +61,12 @@ def request_text(record: Mapping[str, Any], report_uri: str) -> str:
     summary = {kind: count for kind, count in record["summary"].items() if count}
     total = sum(summary.values())
     lines = ["**Why this run waits for approval**", ""]
-    lines += [f"- {reason}" for reason in record["approval"]["reasons"]]
+    # directory values escaped, as everywhere they are shown
+    lines += [f"- {printable_lines(reason)}" for reason in record["approval"]["reasons"]]
     lines += ["", f"**The plan: {total} operations**", "", "| operation | count |", "| --- | ---: |"]
     lines += [f"| {kind.replace('_', ' ')} | {count} |" for kind, count in summary.items()]
     lines += ["", f"**The first {len(first_changes)} of {total} changes**", ""]
-    lines += [f"- {change}" for change in first_changes]
+    lines += [f"- {printable(change)}" for change in first_changes]
     lines += [
         "",
         f"Every change with its reason: `{changes_uri}`",
