@@ -55,7 +55,7 @@ WHERE = "Airflow connection 'ldap_default', extra: "
             {"verfy": False},
             WHERE
             + "unknown keys ['verfy']; the known keys are ['use_ssl', 'start_tls', 'ca_cert', 'verify', "
-            "'connect_timeout', 'receive_timeout', 'page_size']",
+            "'connect_timeout', 'receive_timeout', 'page_size', 'base_dn']",
         ),
         (
             {"use_ssl": True, "start_tls": True},

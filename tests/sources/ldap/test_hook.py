@@ -53,7 +53,10 @@ def test_test_connection_for_the_airflow_ui(
     ldap_example: OpenLdapSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_LDAP_DEFAULT", connection_json(ldap_example))
-    assert LdapHook().test_connection() == (True, f"bound to {ldap_example.uri} as 'cn=reader,o=sandbox'")
+    assert LdapHook().test_connection() == (
+        True,
+        f"bound to {ldap_example.uri} as 'cn=reader,o=sandbox' and read 'dc=example,dc=com'",
+    )
     monkeypatch.setenv("AIRFLOW_CONN_LDAP_DEFAULT", connection_json(ldap_example, password="wrong"))
     assert LdapHook().test_connection() == (
         False,

@@ -73,7 +73,10 @@ def test_a_wrong_token_is_caught_by_check_auth(site, monkeypatch) -> None:
 
 def test_test_connection_for_the_ui(site, monkeypatch) -> None:
     set_connection(monkeypatch, host=site.base_url, login="sync-bot", password=PASSWORD)
-    assert ConfluenceHook().test_connection() == (True, "authenticated as sync-bot")
+    assert ConfluenceHook().test_connection() == (
+        True,
+        "authenticated as sync-bot, a member of confluence-administrators",
+    )
     set_connection(monkeypatch, host=site.base_url, login="sync-bot", password="wrong")
     ok, message = ConfluenceHook().test_connection()
     assert not ok
