@@ -22,6 +22,7 @@ PACKAGE_NAME = "confluence-provisioning"
 HOOKS: tuple[str, ...] = (
     "confluence_provisioning.sources.ldap.hook.LdapHook",
     "confluence_provisioning.targets.confluence_dc.hook.ConfluenceHook",
+    "confluence_provisioning.sources.okta.hook.OktaHook",
 )
 
 

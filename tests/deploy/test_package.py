@@ -23,7 +23,7 @@ from confluence_provisioning.settings import load_settings
 from tests.fixtures.airflow import REPO
 
 DAG_FILE = REPO / "dags" / "confluence_provisioning_dag.py"
-DEV_TOOLS = {"pytest", "pytest-timeout", "hypothesis", "ruff", "pyinstrument", "setuptools"}
+DEV_TOOLS = {"pytest", "pytest-timeout", "hypothesis", "ruff", "pyinstrument", "setuptools", "playwright"}
 AIRFLOW_DISTRIBUTIONS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
 
 

@@ -57,7 +57,7 @@ def test_provider_info_follows_airflows_schema_and_names_every_hook() -> None:
     info = get_provider_info()
     jsonschema.validate(info, schema)
     types = [entry["connection-type"] for entry in info["connection-types"]]
-    assert types[:2] == ["ldap", "confluence"]
+    assert types[:3] == ["ldap", "confluence", "okta"]
     assert len(set(types)) == len(types) == len(HOOKS)
     for path in HOOKS:
         hook = hook_class(path)
