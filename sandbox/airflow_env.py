@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ POOL = ("confluence_api", "2", "Confluence API writes: apply stages in flight at
 # the emulated site's admin password in the sandbox: Airflow does not mask secrets under 5
 # characters, and says so in every task's log (the emulator's default is "admin")
 CONFLUENCE_ADMIN_PASSWORD = "sandbox-admin"
+RULES_DIR_VARIABLE = "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_RULES_DIR"
 
 
 def airflow_environment(home: Path, ldap: OpenLdapSandbox, confluence: EmulatorServer) -> dict[str, str]:
@@ -66,6 +68,18 @@ def airflow(env: Mapping[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.run(
             command, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
         ).returncode
+
+
+def unattended_rules(folder: Path) -> Path:
+    """The project's rules folder, copied to ``folder`` with ``run.approval: never`` (nobody approves)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(REPO / "include" / "mapping_rules", folder)
+    rules = folder / "default.yaml"
+    text = rules.read_text(encoding="utf-8")
+    if "  approval: on_risk" not in text:
+        raise SystemExit(f"{rules} no longer says 'approval: on_risk': update sandbox/airflow_env.py")
+    rules.write_text(text.replace("  approval: on_risk", "  approval: never", 1), encoding="utf-8")
+    return folder
 
 
 def prepare_airflow(env: Mapping[str, str]) -> None:

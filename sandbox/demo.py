@@ -24,15 +24,16 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandbox.airflow_env import (
     CONFLUENCE_ADMIN_PASSWORD,
     REPO,
+    RULES_DIR_VARIABLE,
     airflow,
     airflow_environment,
     prepare_airflow,
+    unattended_rules,
 )
 from sandbox.confluence import EmulatorServer
 from sandbox.directories.make_example import EXAMPLE_LDIF
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from confluence_provisioning.audit import RunRecord
 
 DEMO = REPO / ".demo"
-RULES_DIR_VARIABLE = "AIRFLOW_VAR_CONFLUENCE_PROVISIONING_RULES_DIR"
 DAG_ID = "confluence_provisioning"
 
 NEW_HIRE = """\
@@ -77,19 +77,6 @@ member: uid=skim,ou=people,dc=example,dc=com
 """
 
 
-def unattended_rules() -> Path:
-    """The project's rules folder, copied with ``run.approval: never``."""
-    folder = DEMO / "mapping_rules"
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(REPO / "include" / "mapping_rules", folder)
-    rules = folder / "default.yaml"
-    text = rules.read_text(encoding="utf-8")
-    if "  approval: on_risk" not in text:
-        raise SystemExit(f"{rules} no longer says 'approval: on_risk': update sandbox/demo.py")
-    rules.write_text(text.replace("  approval: on_risk", "  approval: never", 1), encoding="utf-8")
-    return folder
-
-
 @contextmanager
 def running_sandbox() -> Iterator[tuple[OpenLdapSandbox, EmulatorServer]]:
     """slapd with the example directory and an empty Confluence emulator site; both stopped after."""
@@ -107,7 +94,8 @@ def main() -> int:
     home.mkdir(parents=True)
     step("Starting the sandbox: slapd with sandbox/directories/example.ldif, and the Confluence emulator")
     with running_sandbox() as (ldap, confluence):
-        env = {**airflow_environment(home, ldap, confluence), RULES_DIR_VARIABLE: str(unattended_rules())}
+        rules = unattended_rules(DEMO / "mapping_rules")
+        env = {**airflow_environment(home, ldap, confluence), RULES_DIR_VARIABLE: str(rules)}
         # the audit store and run folders are read here too: this process must see the same home
         os.environ["AIRFLOW_HOME"] = str(home)
         step(f"Preparing Airflow in {home.relative_to(REPO)} (airflow db migrate, pool confluence_api)")

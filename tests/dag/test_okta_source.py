@@ -46,7 +46,8 @@ def okta_rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rules = yaml.safe_load((RULES / "okta.yaml").read_text(encoding="utf-8"))
     rules["source"] |= {"incremental_overlap_seconds": 0, "max_attempts": 2}
     rules["target"]["retry"] = {"max_attempts": 2, "base_delay_seconds": 0.01, "max_delay_seconds": 0.05}
-    rules["run"] = {"storage_base": f"file://{folder / 'runs'}"}
+    # unattended: nobody approves the first run against the emulated site
+    rules["run"] = {"storage_base": f"file://{folder / 'runs'}", "approval": "never"}
     (folder / "okta.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     rules["target"] = {"kind": "atlassian_cloud", "retry": rules["target"]["retry"]}
     (folder / OKTA_TO_CLOUD).write_text(yaml.safe_dump(rules), encoding="utf-8")

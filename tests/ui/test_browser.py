@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from confluence_provisioning.audit import AuditStore, RunRecord
-from sandbox.airflow_env import REPO, airflow_environment
+from sandbox.airflow_env import REPO, RULES_DIR_VARIABLE, airflow_environment, unattended_rules
 from sandbox.confluence import EmulatorServer
 from sandbox.demo import MOVE_FROM_QA_TO_SALES
 from sandbox.directories.make_example import EXAMPLE_LDIF
@@ -92,6 +92,8 @@ def synced(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         sandbox = airflow_environment(airflow_db, ldap, confluence)
         for name in ("AIRFLOW_CONN_LDAP_DEFAULT", "AIRFLOW_CONN_CONFLUENCE_DEFAULT"):
             env.setenv(name, sandbox[name])
+        # unattended: the first run would otherwise wait for approval
+        env.setenv(RULES_DIR_VARIABLE, str(unattended_rules(folder / "mapping_rules")))
         env.setenv(
             "AIRFLOW_CONN_CONFLUENCE_PROVISIONING_AUDIT",
             json.dumps({"conn_type": "sqlite", "host": str(folder / "audit.db")}),
