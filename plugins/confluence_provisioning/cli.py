@@ -18,7 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "check a rules file and summarise what it does"),
     "preview": ("preview", "show the Confluence users and groups a rules file would produce"),
     "check-ldap": ("check_ldap", "bind to LDAP, run the configured searches and print what they find"),
-    "check-source": ("check_source", "read the rules' source (LDAP, Entra ID, Okta) and count what it can read"),
+    "check-source": (
+        "check_source",
+        "read the rules' source (LDAP, Entra ID, Okta) and count what it can read",
+    ),
     "history": ("history", "show recent sync runs, or one run's operations"),
 }
 DISTRIBUTION = "confluence-provisioning"

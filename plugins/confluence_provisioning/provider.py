@@ -23,6 +23,7 @@ HOOKS: tuple[str, ...] = (
     "confluence_provisioning.sources.ldap.hook.LdapHook",
     "confluence_provisioning.targets.confluence_dc.hook.ConfluenceHook",
     "confluence_provisioning.sources.okta.hook.OktaHook",
+    "confluence_provisioning.sources.entra.hook.EntraHook",
 )
 
 

@@ -23,7 +23,21 @@ from confluence_provisioning.settings import load_settings
 from tests.fixtures.airflow import REPO
 
 DAG_FILE = REPO / "dags" / "confluence_provisioning_dag.py"
-DEV_TOOLS = {"pytest", "pytest-timeout", "hypothesis", "ruff", "pyinstrument", "setuptools", "playwright"}
+DEV_TOOLS = {
+    "pytest",
+    "pytest-timeout",
+    "hypothesis",
+    "ruff",
+    "pyinstrument",
+    "setuptools",
+    "playwright",
+    # the emulators and the distributed-run test
+    "scim2-server",
+    "scim2-tester",
+    "apache-airflow-providers-celery",
+    "moto",
+    "msal",
+}
 AIRFLOW_DISTRIBUTIONS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
 
 
