@@ -134,7 +134,10 @@ def test_a_broken_audit_store_loses_no_run(
     assert (recorded.status, recorded.report_uri) == ("success", str(report / "report.html"))
     shown = io.StringIO()
     with redirect_stdout(shown):
-        assert history.run(argparse.Namespace(db=url, conn_id=None, run_id=recorded.id, last=10)) == 0
+        assert (
+            history.run(argparse.Namespace(db=url, conn_id=None, run_id=recorded.id, last=10, json=False))
+            == 0
+        )
     lines = shown.getvalue().splitlines()
     assert lines[0] == f"Run {recorded.id}: sync / manual__audit_down"
     assert "7 operations" in lines

@@ -74,7 +74,7 @@ def test_a_run_whose_audit_store_broke_keeps_its_record_until_the_next_run(
     assert set(recorded["status"]) == {"applied"}
     shown = io.StringIO()
     with redirect_stdout(shown):
-        args = argparse.Namespace(db=site.audit_url, conn_id=None, run_id=record.id, last=10)
+        args = argparse.Namespace(db=site.audit_url, conn_id=None, run_id=record.id, last=10, json=False)
         assert history.run(args) == 0
     assert f"{len(recorded)} operations" in shown.getvalue().splitlines()
     assert record.report_uri == str(folder / "report" / "report.html") and not marker.exists()

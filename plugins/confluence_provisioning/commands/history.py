@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _show_runs(runs, out)
             return 0
-        found = _find(store, args.run_id)
+        found = _find(store, str(args.run_id))
         if found is None:
             return 1
         if args.json:
