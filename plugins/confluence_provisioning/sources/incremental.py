@@ -23,13 +23,16 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from airflow.sdk import ObjectStoragePath
 
 from confluence_provisioning import storage
-from confluence_provisioning.audit import AuditStore
+
+if TYPE_CHECKING:  # types only: Airflow loads the hooks (provider info) while it imports itself
+    from airflow.sdk import ObjectStoragePath
+
+    from confluence_provisioning.audit import AuditStore
 
 log = logging.getLogger("confluence_provisioning.sources")
 
