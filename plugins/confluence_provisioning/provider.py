@@ -13,6 +13,7 @@ A new source or target hook is registered by adding its class path to
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -25,6 +26,13 @@ HOOKS: tuple[str, ...] = (
     "confluence_provisioning.sources.okta.hook.OktaHook",
     "confluence_provisioning.sources.entra.hook.EntraHook",
 )
+
+
+def _being_imported(path: str) -> bool:
+    """A hook whose module is importing Airflow right now (it was a process's first Airflow import):
+    Airflow asks for provider info while it imports itself, before that module defines its class."""
+    module, name = path.rsplit(".", 1)
+    return module in sys.modules and not hasattr(sys.modules[module], name)
 
 
 def hook_class(path: str) -> Any:
@@ -50,5 +58,5 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": "Confluence provisioning",
         "description": "Keeps Atlassian users and groups in step with the identity provider.",
-        "connection-types": [connection_type(path) for path in HOOKS],
+        "connection-types": [connection_type(path) for path in HOOKS if not _being_imported(path)],
     }
