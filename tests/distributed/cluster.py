@@ -87,7 +87,7 @@ class CeleryCluster:
         """A home with its own copy of the DAG file and the rules folder."""
         home = self.root / name
         (home / "dags").mkdir(parents=True)
-        shutil.copy2(REPO / "dags" / f"{DAG_ID}.py", home / "dags")
+        shutil.copy2(REPO / "dags" / f"{DAG_ID}_dag.py", home / "dags")
         (home / "mapping_rules").mkdir()
         (home / "mapping_rules" / "default.yaml").write_text(yaml.safe_dump(self.rules), encoding="utf-8")
         return Node(name, home)

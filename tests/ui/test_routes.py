@@ -160,7 +160,7 @@ def test_a_run_shows_its_failures_with_reasons_rejects_and_guards(
         "two entries with the login dave",
     ]
     assert run["guards"] == [
-        {"guard": "memberships removed", "planned": "1", "limit": "500", "outcome": "within the limit"}
+        {"guard": "memberships_removed", "planned": "1", "limit": "500", "outcome": "within the limit"}
     ]
     assert run["report_available"] is True
     assert get(airflow_api, tokens["viewer"], "/api/runs/999999").status_code == 404

@@ -11,7 +11,7 @@ from tests.fixtures.airflow import REPO
 
 
 def _run(*argv: str) -> tuple[int, str, str]:
-    args = build_parser().parse_args(["check-source", *argv])
+    args = build_parser("check-source").parse_args(["check-source", *argv])
     out, err = io.StringIO(), io.StringIO()
     return args.run(args, out, err), out.getvalue(), err.getvalue()
 
