@@ -11,6 +11,7 @@ import uvicorn
 from sandbox.atlassian_cloud.app import create_app
 from sandbox.atlassian_cloud.config import PAGE_CAP, CloudConfig
 from sandbox.atlassian_cloud.emulator import CloudEmulator
+from sandbox.emulation.faults import spec_text
 from sandbox.emulation.ratelimit import RateLimit
 from sandbox.emulation.server import uvicorn_config
 
@@ -30,9 +31,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Cloud
     parser.add_argument("--state", type=Path, help="JSON state file: loaded at start, written while running")
     parser.add_argument("--save-interval", type=float, default=2.0, help="seconds between state file writes")
     args = parser.parse_args(argv)
-    faults = args.faults or "[]"
-    if faults.startswith("@"):
-        faults = Path(faults[1:]).read_text(encoding="utf-8")
+    faults = spec_text(args.faults)
     try:
         rate_limit = RateLimit.parse(args.rate_limit, args.burst) if args.rate_limit else None
         config = CloudConfig(

@@ -11,6 +11,7 @@ import uvicorn
 from sandbox.confluence.app import create_app
 from sandbox.confluence.config import EmulatorConfig, ListCaps
 from sandbox.confluence.emulator import Emulator
+from sandbox.emulation.faults import spec_text
 from sandbox.emulation.ratelimit import RateLimit
 from sandbox.emulation.server import uvicorn_config
 
@@ -41,9 +42,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Emula
     parser.add_argument("--member-list-cap", type=int, default=DEFAULT_CAPS.members)
     parser.add_argument("--delete-delay-ms", type=float, default=100.0, help="run time of a user-delete task")
     args = parser.parse_args(argv)
-    faults = args.faults or "[]"
-    if faults.startswith("@"):
-        faults = Path(faults[1:]).read_text(encoding="utf-8")
+    faults = spec_text(args.faults)
     try:
         rate_limit = RateLimit.parse(args.rate_limit, args.burst) if args.rate_limit else None
     except ValueError as exc:

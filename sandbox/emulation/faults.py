@@ -32,6 +32,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from fnmatch import translate
+from pathlib import Path
 from typing import Any, Literal
 
 FaultKind = Literal["error", "drop", "burst_429"]
@@ -110,6 +111,12 @@ _RULE_KEYS = {
     "after",
     "limit",
 }
+
+
+def spec_text(argument: str | None) -> str:
+    """An emulator's ``--faults`` argument as JSON text: inline JSON, ``@FILE`` or nothing (no faults)."""
+    spec = argument or "[]"
+    return Path(spec[1:]).read_text(encoding="utf-8") if spec.startswith("@") else spec
 
 
 def parse_rule(raw: dict[str, Any]) -> FaultRule:

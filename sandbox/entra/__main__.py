@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from sandbox.directories.model import LdifError
+from sandbox.emulation.faults import spec_text
 from sandbox.emulation.ratelimit import RateLimit
 from sandbox.emulation.server import uvicorn_config
 from sandbox.entra.app import create_app
@@ -41,9 +42,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Entra
     parser.add_argument("--seed", type=int, help="seed of the fault generator")
     parser.add_argument("--token-lifetime", type=int, default=DEFAULTS.token_lifetime, help="seconds")
     args = parser.parse_args(argv)
-    faults = args.faults or "[]"
-    if faults.startswith("@"):
-        faults = Path(faults[1:]).read_text(encoding="utf-8")
+    faults = spec_text(args.faults)
     try:
         throttle = RateLimit.parse(args.throttle, args.burst) if args.throttle else None
         config = EntraConfig(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
+from sandbox.emulation.faults import spec_text
 from sandbox.emulation.server import uvicorn_config
 from sandbox.okta.app import create_app
 from sandbox.okta.config import OktaConfig
@@ -37,9 +38,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, OktaC
         help="an OAuth 2.0 service app and the public key of its private-key JWTs; repeatable",
     )
     args = parser.parse_args(argv)
-    faults = args.faults or "[]"
-    if faults.startswith("@"):
-        faults = Path(faults[1:]).read_text(encoding="utf-8")
+    faults = spec_text(args.faults)
     try:
         rate_limit = RateLimit.parse(args.rate_limit) if args.rate_limit else None
         clients = tuple(_oauth_client(spec) for spec in args.oauth_client)
