@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-import uvicorn
 
 from sandbox.confluence.app import create_app
 from sandbox.confluence.config import EmulatorConfig, ListCaps
 from sandbox.confluence.emulator import Emulator
+from sandbox.emulation.cli import emulator_parser, serve
 from sandbox.emulation.faults import spec_text
 from sandbox.emulation.ratelimit import RateLimit
-from sandbox.emulation.server import uvicorn_config
 
+PROG = "python -m sandbox.confluence"
 DEFAULT_CAPS = ListCaps()
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, EmulatorConfig]:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.confluence", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--state", type=Path, help="JSON state file: loaded at start, written while running")
+    parser = emulator_parser(PROG, __doc__, port=8090)
     parser.add_argument("--save-interval", type=float, default=2.0, help="seconds between state file writes")
     parser.add_argument("--admin-user", default="admin")
     parser.add_argument("--admin-password", default="admin")
@@ -30,8 +25,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Emula
     parser.add_argument("--seats", type=int, help="licence seats (default unlimited)")
     parser.add_argument("--rate-limit", metavar="R/S", help="per-user token bucket: R tokens every S seconds")
     parser.add_argument("--burst", type=int, help="bucket size (X-RateLimit-Limit); default R")
-    parser.add_argument("--faults", metavar="SPEC", help="fault rules as JSON, or @FILE (see faults.py)")
-    parser.add_argument("--seed", type=int, help="seed of the fault generator")
     parser.add_argument("--hide-emails", action="store_true", help="users come without `email`")
     parser.add_argument("--context-path", default="", help="e.g. /confluence")
     parser.add_argument(
@@ -68,18 +61,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Emula
 
 def main(argv: list[str] | None = None) -> int:
     args, config = parse_args(argv)
-    try:
-        emulator = Emulator(config)
-    except ValueError as exc:  # a bad state file or fault spec
-        print(f"python -m sandbox.confluence: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"Confluence emulator on http://{args.host}:{args.port}{config.context_path} "
-        f"(admin: {config.admin_user}, control: http://{args.host}:{args.port}/__emulator/)",
-        flush=True,
+    return serve(
+        args,
+        PROG,
+        lambda: Emulator(config),
+        create_app,
+        lambda _, base: (
+            f"Confluence emulator on {base}{config.context_path} "
+            f"(admin: {config.admin_user}, control: {base}/__emulator/)"
+        ),
     )
-    uvicorn.Server(uvicorn_config(create_app(emulator), args.host, args.port)).run()
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,23 +31,6 @@ async def site_page(request: Request, limit: int = 500) -> HTMLResponse:
     return HTMLResponse(render_site(_emulator(request).directory, limit))
 
 
-@router.get("/settings")
-async def settings(request: Request) -> Response:
-    return json_response(_emulator(request).settings_json())
-
-
-@router.patch("/settings")
-async def update_settings(request: Request) -> Response:
-    body = await json_body(request)
-    try:
-        if not isinstance(body, dict):
-            raise TypeError("settings must be a JSON object")
-        _emulator(request).update_settings(body)
-    except (TypeError, ValueError) as exc:
-        raise ApiError(400, f"Invalid settings: {exc}") from None
-    return Response(status_code=204)
-
-
 @router.post("/tokens")
 async def issue_token(request: Request) -> Response:
     body = await json_body(request)

@@ -52,7 +52,7 @@ def create_app(emulator: Emulator) -> EmulatorMiddleware:
     )
     api.state.emulator = emulator
     api.include_router(_rest_router())
-    api.include_router(control_router())
+    api.include_router(control_router(settings=True))
     api.include_router(admin.router)
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(HTTPException, _http_error)

@@ -10,6 +10,8 @@ PUT    /__emulator/faults         replace them with a fault SPEC; `?seed=` overr
 GET    /__emulator/rate-limit     `{"fill_rate", "interval_seconds", "burst"}` or null
 PUT    /__emulator/rate-limit     the same shape to turn it on (fresh buckets), null for off  204
 DELETE /__emulator/rate-limit     off                                                         204
+GET    /__emulator/settings       the emulator's settings (`control_router(settings=True)` only)
+PATCH  /__emulator/settings       change some of them; unknown keys or bad values are a 400    204
 
 The app's `state.emulator` is a `Controls` whose `store` holds the site. A bad body is a 400 raised
 as Starlette's HTTPException, which each emulator words as its API words errors.
@@ -43,8 +45,12 @@ async def json_body(request: Request) -> Any:
         raise HTTPException(400, f"The request body must be JSON: {exc}") from None
 
 
-def control_router() -> APIRouter:
+def control_router(settings: bool = False) -> APIRouter:
+    """The shared routes; with `settings`, also those of an emulator with `settings_json()` and
+    `update_settings(changes)` (which raises TypeError or ValueError for a bad change)."""
     router = APIRouter(prefix="/__emulator")
+    if settings:
+        _add_settings_routes(router)
 
     @router.post("/reset")
     async def reset(request: Request) -> Response:
@@ -111,3 +117,20 @@ def control_router() -> APIRouter:
         return Response(status_code=NO_CONTENT)
 
     return router
+
+
+def _add_settings_routes(router: APIRouter) -> None:
+    @router.get("/settings")
+    async def settings(request: Request) -> Response:
+        return json_response(request.app.state.emulator.settings_json())
+
+    @router.patch("/settings")
+    async def update_settings(request: Request) -> Response:
+        body = await json_body(request)
+        try:
+            if not isinstance(body, dict):
+                raise TypeError("settings must be a JSON object")
+            request.app.state.emulator.update_settings(body)
+        except (TypeError, ValueError) as exc:
+            raise HTTPException(400, f"Invalid settings: {exc}") from None
+        return Response(status_code=NO_CONTENT)

@@ -6,40 +6,31 @@ import argparse
 import sys
 from pathlib import Path
 
-import uvicorn
-
-from sandbox.directories.model import LdifError
+from sandbox.emulation.cli import emulator_parser, serve
 from sandbox.emulation.faults import spec_text
 from sandbox.emulation.ratelimit import RateLimit
-from sandbox.emulation.server import uvicorn_config
 from sandbox.entra.app import create_app
 from sandbox.entra.config import EntraConfig
 from sandbox.entra.emulator import EntraEmulator
 from sandbox.entra.graph import MAX_TOP
 
+PROG = "python -m sandbox.entra"
 DEFAULTS = EntraConfig()
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, EntraConfig]:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.entra", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8091)
+    parser = emulator_parser(PROG, __doc__, port=8091)
     parser.add_argument("--tenant", default=DEFAULTS.tenant, help="the tenant id")
     parser.add_argument("--client-id", default=DEFAULTS.client_id)
     parser.add_argument("--client-secret", default=DEFAULTS.client_secret)
     parser.add_argument(
         "--ldif", type=Path, help="LDIF directory to serve (e.g. sandbox/directories/example.ldif)"
     )
-    parser.add_argument("--state", type=Path, help="JSON state file: loaded at start, written after changes")
     parser.add_argument(
         "--page-cap", type=int, default=MAX_TOP, help=f"most objects a page holds (<= {MAX_TOP})"
     )
     parser.add_argument("--throttle", metavar="N/S", help="per-app token bucket: N requests every S seconds")
     parser.add_argument("--burst", type=int, help="bucket size; default N")
-    parser.add_argument(
-        "--faults", metavar="SPEC", help="fault rules as JSON, or @FILE (see sandbox/emulation/faults.py)"
-    )
-    parser.add_argument("--seed", type=int, help="seed of the fault generator")
     parser.add_argument("--token-lifetime", type=int, default=DEFAULTS.token_lifetime, help="seconds")
     args = parser.parse_args(argv)
     faults = spec_text(args.faults)
@@ -64,20 +55,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Entra
 
 def main(argv: list[str] | None = None) -> int:
     args, config = parse_args(argv)
-    try:
-        emulator = EntraEmulator(config)
-    except (ValueError, LdifError, OSError) as exc:  # a bad state file, LDIF or fault spec
-        print(f"python -m sandbox.entra: {exc}", file=sys.stderr)
-        return 2
-    base = f"http://{args.host}:{args.port}"
-    print(
-        f"Entra emulator on {base} (tenant {config.tenant}, "
-        f"{len(emulator.directory.tenant.ids('user'))} users; token endpoint "
-        f"{base}/{config.tenant}/oauth2/v2.0/token; control: {base}/__emulator/)",
-        flush=True,
+    return serve(
+        args,
+        PROG,
+        lambda: EntraEmulator(config),
+        create_app,
+        lambda emulator, base: (
+            f"Entra emulator on {base} (tenant {config.tenant}, "
+            f"{len(emulator.directory.tenant.ids('user'))} users; token endpoint "
+            f"{base}/{config.tenant}/oauth2/v2.0/token; control: {base}/__emulator/)"
+        ),
     )
-    uvicorn.Server(uvicorn_config(create_app(emulator), args.host, args.port)).run()
-    return 0
 
 
 if __name__ == "__main__":

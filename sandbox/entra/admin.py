@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from sandbox.directories.model import LdifError
-from sandbox.emulation.admin import json_body
 from sandbox.emulation.jsonio import json_response
 from sandbox.entra.emulator import EntraEmulator
 
@@ -65,23 +64,6 @@ async def apply_changes(request: Request) -> Response:
 @router.get("/ldif")
 async def dump_ldif(request: Request) -> Response:
     return PlainTextResponse(_emulator(request).directory.model.to_ldif())
-
-
-@router.get("/settings")
-async def settings(request: Request) -> Response:
-    return json_response(_emulator(request).settings_json())
-
-
-@router.patch("/settings")
-async def update_settings(request: Request) -> Response:
-    body = await json_body(request)
-    try:
-        if not isinstance(body, dict):
-            raise TypeError("settings must be a JSON object")
-        _emulator(request).update_settings(body)
-    except (TypeError, ValueError) as exc:
-        raise HTTPException(400, f"Invalid settings: {exc}") from None
-    return Response(status_code=204)
 
 
 @router.post("/delta/reset")

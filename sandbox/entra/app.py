@@ -260,7 +260,7 @@ def create_app(emulator: EntraEmulator) -> GraphMiddleware:
     api.state.emulator = emulator
     api.include_router(_graph_router())
     api.include_router(_identity_router())
-    api.include_router(control_router())
+    api.include_router(control_router(settings=True))
     api.include_router(admin.router)
     api.add_exception_handler(GraphError, _graph_error)
     api.add_exception_handler(HTTPException, _http_error)

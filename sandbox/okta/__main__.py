@@ -6,30 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-import uvicorn
-
+from sandbox.emulation.cli import emulator_parser, serve
 from sandbox.emulation.faults import spec_text
-from sandbox.emulation.server import uvicorn_config
 from sandbox.okta.app import create_app
 from sandbox.okta.config import OktaConfig
 from sandbox.okta.emulator import Emulator
 from sandbox.okta.ratelimit import RateLimit
 
+PROG = "python -m sandbox.okta"
+
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, OktaConfig]:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.okta", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8091)
+    parser = emulator_parser(PROG, __doc__, port=8091)
     parser.add_argument("--token", action="append", default=[], help="an API token (SSWS); repeatable")
     parser.add_argument("--ldif", type=Path, help="an LDIF test directory, loaded at start and on reset")
-    parser.add_argument("--state", type=Path, help="JSON state file: loaded at start, written while running")
     parser.add_argument("--save-interval", type=float, default=2.0)
     parser.add_argument("--page-cap", type=int, default=200, help="most users a page holds")
     parser.add_argument("--rate-limit", metavar="N/S", help="N requests per endpoint every S seconds")
-    parser.add_argument(
-        "--faults", metavar="SPEC", help="fault rules as JSON, or @FILE (sandbox/emulation/faults.py)"
-    )
-    parser.add_argument("--seed", type=int, help="seed of the fault generator")
     parser.add_argument(
         "--oauth-client",
         action="append",
@@ -67,20 +60,16 @@ def _oauth_client(spec: str) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args, config = parse_args(argv)
-    try:
-        emulator = Emulator(config)
-    except (OSError, ValueError) as exc:  # a bad LDIF, state file or fault spec
-        print(f"python -m sandbox.okta: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"Okta emulator on http://{args.host}:{args.port} ({emulator.directory.user_count} users; "
-        f"control: http://{args.host}:{args.port}/__emulator/)",
-        flush=True,
+    return serve(
+        args,
+        PROG,
+        lambda: Emulator(config),
+        create_app,
+        lambda emulator, base: (
+            f"Okta emulator on {base} ({emulator.directory.user_count} users; control: {base}/__emulator/)"
+        ),
+        date_header=False,  # the emulator sends an exact Date (uvicorn's is a second stale)
     )
-    server_config = uvicorn_config(create_app(emulator), args.host, args.port)
-    server_config.date_header = False  # the emulator sends an exact Date (uvicorn's is a second stale)
-    uvicorn.Server(server_config).run()
-    return 0
 
 
 if __name__ == "__main__":
