@@ -144,6 +144,8 @@ leases = sa.Table(
     sa.Column("dag_run_id", sa.String(250), nullable=False),
     sa.Column("run_started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+    # set while the run waits for approval: the lease does not lapse before this deadline
+    sa.Column("held_until", sa.DateTime(timezone=True)),
 )
 
 # the apply result rows as the history keeps them
@@ -182,16 +184,25 @@ class AuditError(Exception):
 
 @dataclass(frozen=True)
 class Lease:
-    """Which DAG run holds a target, since when its run started, and when it last said it is alive."""
+    """Which DAG run holds a target, since when its run started, and when it last said it is alive.
+
+    ``held_until``: the deadline of the approval the run waits for (None when it waits for none);
+    until then the run counts as alive without renewing.
+    """
 
     target: str
     dag_id: str
     dag_run_id: str
     run_started_at: datetime
     heartbeat_at: datetime
+    held_until: datetime | None = None
 
     def held_by(self, identity: RunIdentity) -> bool:
         return (self.dag_id, self.dag_run_id) == (identity.dag_id, identity.dag_run_id)
+
+    def lapses_at(self, expires_after: timedelta) -> datetime:
+        """When it lapses unless renewed: ``expires_after`` after its renewal or its approval deadline."""
+        return max(self.heartbeat_at, self.held_until or self.heartbeat_at) + expires_after
 
 
 class LeaseHeld(Exception):
@@ -200,12 +211,17 @@ class LeaseHeld(Exception):
     def __init__(self, lease: Lease, expires_after: timedelta) -> None:
         self.lease = lease
         minutes = expires_after.total_seconds() / 60
+        waits = lease.held_until is not None and lease.held_until > lease.heartbeat_at
+        since = (
+            f"it waits for approval until {lease.held_until:%Y-%m-%d %H:%M:%S} UTC"
+            if waits
+            else f"it last renewed its lease at {lease.heartbeat_at:%H:%M:%S} UTC"
+        )
         super().__init__(
             f"another sync of {lease.target} is in progress: DAG run {lease.dag_run_id} of "
-            f"{lease.dag_id}, started {lease.run_started_at:%Y-%m-%d %H:%M:%S} UTC (it last renewed "
-            f"its lease at {lease.heartbeat_at:%H:%M:%S} UTC). Nothing was written. This run can go "
-            f"ahead once that one ends, or {minutes:g} minutes after its last renewal if it stopped "
-            "without ending."
+            f"{lease.dag_id}, started {lease.run_started_at:%Y-%m-%d %H:%M:%S} UTC ({since}). "
+            f"Nothing was written. This run can go ahead once that one ends, or {minutes:g} minutes "
+            f"after its {'approval deadline' if waits else 'last renewal'} if it stopped without ending."
         )
 
 
@@ -477,7 +493,8 @@ class AuditStore:
         """Hold ``target`` for this run; LeaseHeld when another run holds it.
 
         A lease is taken over at once when Airflow says its holder is no longer running,
-        and when its holder has not renewed it for ``expires_after``. The lease this
+        and when its holder has not renewed it for ``expires_after`` (counted from its
+        approval deadline while it waits for one: ``Lease.lapses_at``). The lease this
         run already holds is renewed. Returns the lease taken over, if any.
         """
         for _ in range(3):  # another run may take or free it between our read and our write
@@ -490,20 +507,26 @@ class AuditStore:
             if current.held_by(identity):
                 self.heartbeat_lease(target, identity)
                 return None
-            stale = now - current.heartbeat_at >= expires_after
+            stale = now >= current.lapses_at(expires_after)
             if not stale and is_running(current.dag_id, current.dag_run_id) is not False:
                 raise LeaseHeld(current, expires_after)
             if self._replace_lease(current, identity, now):
                 return current
         raise AuditError(f"the lease of {target} kept changing hands; try again")
 
-    def heartbeat_lease(self, target: str, identity: RunIdentity) -> Lease | None:
-        """Renew this run's lease; the lease's holder when another run holds it (None: renewed or free)."""
+    def heartbeat_lease(
+        self, target: str, identity: RunIdentity, held_until: datetime | None = None
+    ) -> Lease | None:
+        """Renew this run's lease; the lease's holder when another run holds it (None: renewed or free).
+
+        ``held_until``: the deadline of the approval the run is about to wait for (see Lease);
+        a renewal without one ends the wait.
+        """
         with self.engine.begin() as conn:
             renewed = conn.execute(
                 leases.update()
                 .where(*_holder(target, identity.dag_id, identity.dag_run_id))
-                .values(heartbeat_at=_now())
+                .values(heartbeat_at=_now(), held_until=held_until)
             ).rowcount
         return None if renewed else self._lease(target)
 
@@ -523,6 +546,7 @@ class AuditStore:
                 **values,
                 "run_started_at": _utc(values["run_started_at"]),
                 "heartbeat_at": _utc(values["heartbeat_at"]),
+                "held_until": _utc(values["held_until"]) if values["held_until"] is not None else None,
             }
         )
 
@@ -813,6 +837,7 @@ def _lease_values(identity: RunIdentity, now: datetime) -> dict[str, Any]:
         "dag_run_id": identity.dag_run_id,
         "run_started_at": identity.started_at,
         "heartbeat_at": now,
+        "held_until": None,
     }
 
 

@@ -80,6 +80,25 @@ def test_a_lease_not_renewed_for_its_expiry_lapses_and_a_renewed_one_does_not(st
     assert store.heartbeat_lease(SITE, run(2)) is None  # renewed
 
 
+def test_a_run_waiting_for_approval_keeps_its_lease_until_the_deadline(store: AuditStore) -> None:
+    store.take_lease(SITE, run(1), expires_after=EXPIRY, is_running=still_running)
+    deadline = datetime.now(UTC) + timedelta(hours=24)
+    assert store.heartbeat_lease(SITE, run(1), held_until=deadline) is None
+    set_heartbeat(store, datetime.now(UTC) - EXPIRY - timedelta(hours=1))  # silent while it waits
+
+    with pytest.raises(LeaseHeld) as held:
+        store.take_lease(SITE, run(2), expires_after=EXPIRY, is_running=unknown)
+    assert f"(it waits for approval until {deadline:%Y-%m-%d %H:%M:%S} UTC)" in str(held.value)
+    assert str(held.value).endswith("or 15 minutes after its approval deadline if it stopped without ending.")
+
+    # past the deadline and the expiry it lapses as any lease does
+    with store.engine.begin() as conn:
+        conn.execute(leases.update().values(held_until=datetime.now(UTC) - EXPIRY - timedelta(seconds=1)))
+    previous = store.take_lease(SITE, run(2), expires_after=EXPIRY, is_running=unknown)
+    assert previous is not None and previous.dag_run_id == "scheduled__2025-03-01"
+    assert previous.held_until is not None
+
+
 def test_a_released_lease_is_free_for_the_next_run(store: AuditStore) -> None:
     store.take_lease(SITE, run(1), expires_after=EXPIRY, is_running=still_running)
     store.release_lease(SITE, run(2))  # not the holder: nothing happens

@@ -55,6 +55,7 @@ def confluence_connection(server: EmulatorServer) -> str:
 
 
 CLOUD_RULES = "cloud.yaml"
+APPROVAL_LEASE_MINUTES = 0.02
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +63,9 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's default rules, with retries that take a second instead of minutes.
 
     ``default.yaml`` runs unattended (``run.approval: never``); ``approval.yaml`` is the same with
-    ``run.approval: on_risk``, for the tests of the approval step; ``entra.yaml`` reads the example
-    from the Entra emulator; CLOUD_RULES has an atlassian_cloud target (the param's choices are
-    fixed at parse time).
+    ``run.approval: on_risk`` and a lease that lapses after 1.2 s, for the tests of the approval
+    step; ``entra.yaml`` reads the example from the Entra emulator; CLOUD_RULES has an
+    atlassian_cloud target (the param's choices are fixed at parse time).
     """
     folder = tmp_path_factory.mktemp("mapping_rules")
     rules = yaml.safe_load((REPO / "include" / "mapping_rules" / "default.yaml").read_text(encoding="utf-8"))
@@ -73,7 +74,11 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rules["target"]["retry"] |= fast
     for name, approval in (("approval.yaml", "on_risk"), ("default.yaml", "never")):
         rules["run"]["approval"] = approval
-        (folder / name).write_text(yaml.safe_dump(rules), encoding="utf-8")
+        # an approval wait outlasts a lease of 1.2 s (see test_approval)
+        run_rules = {**rules["run"], "lease_expiry_minutes": APPROVAL_LEASE_MINUTES}
+        (folder / name).write_text(
+            yaml.safe_dump({**rules, "run": run_rules} if approval == "on_risk" else rules), encoding="utf-8"
+        )
     entra = yaml.safe_load((REPO / "include" / "mapping_rules" / "entra.yaml").read_text(encoding="utf-8"))
     entra["run"], entra["target"] = rules["run"], rules["target"]
     entra["source"]["retry"] = dict(fast)

@@ -12,15 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from confluence_provisioning.audit import LeaseHeld, RunIdentity
 from confluence_provisioning.pipeline.approval import approval_reasons
 from confluence_provisioning.settings import ApprovalMode
-from tests.dag.conftest import DAG_ID, Site
+from tests.dag.conftest import APPROVAL_LEASE_MINUTES, DAG_ID, Site
 from tests.dag.test_dag_runs import confluence_state, report_files, task_states
 
 RULES = "approval.yaml"  # run.approval: on_risk
@@ -116,12 +117,39 @@ def answering(action: Callable[[str], None], seen: dict[str, Any]) -> Iterator[N
         raise seen["error"]
 
 
+def holding_the_site(site: Site, then: Callable[[str], None], seen: dict[str, Any]) -> Callable[[str], None]:
+    """Waits past the lease's expiry, then tries to take the site as another run would, then ``then``."""
+
+    def answer(run_id: str) -> None:
+        time.sleep(APPROVAL_LEASE_MINUTES * 60 * 1.5)
+        target = f"confluence_data_center:{site.confluence.base_url}"
+        other = RunIdentity(
+            "confluence_provisioning_eu", "manual__other", datetime.now(UTC), RULES, "", False
+        )
+        with site.audit() as store:
+            try:
+                store.take_lease(
+                    target,
+                    other,
+                    expires_after=timedelta(minutes=APPROVAL_LEASE_MINUTES),
+                    is_running=lambda dag_id, run_id: None,  # another deployment's Airflow cannot say
+                )
+            except LeaseHeld as held:
+                seen["held"] = str(held)
+        then(run_id)
+
+    return answer
+
+
 def test_a_first_run_waits_for_approval_and_applies_the_plan_once_approved(site: Site) -> None:
     seen: dict[str, Any] = {}
-    with answering(respond("Approve"), seen):
+    with answering(holding_the_site(site, respond("Approve"), seen), seen):
         approved = site.run(rules_file=RULES, only_users=CHOSEN)
 
     assert approved.state == "success"
+    # waiting longer than its lease's expiry, the run kept the site: another run could not take it
+    assert f"DAG run {approved.run_id} of {DAG_ID}" in seen["held"]
+    assert "(it waits for approval until " in seen["held"]
     assert seen["options"] == ["Approve", "Reject"]
     assert seen["body"].startswith(
         "**Why this run waits for approval**\n\n"

@@ -7,7 +7,8 @@
 - ``PlanApproval`` is the DAG's ``approve`` task: Airflow's ``ApprovalOperator``
   (standard provider), listed under Browse > Required actions with the plan's
   summary. Approve applies this plan once; Reject, or no answer within
-  ``run.approval_timeout_hours``, writes nothing (the stages are skipped).
+  ``run.approval_timeout_hours``, writes nothing (the stages are skipped). While it waits
+  the run keeps its lease on the site (``lease.hold_for_approval``).
 - The answer goes to the run folder (``plan/approval.json``): apply refuses a plan
   that needed approval and has none, and the report says who decided what.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from confluence_provisioning import storage
+from confluence_provisioning.pipeline import lease
 from confluence_provisioning.pipeline.context import RunContext
 from confluence_provisioning.pipeline.plan_files import PLAN_FOLDER, read_plan_record
 from confluence_provisioning.printable import printable, printable_lines, printable_logger
@@ -135,6 +137,7 @@ class PlanApproval(ApprovalOperator):
             raise AirflowFailException("the plan task left no approval request in the run folder")
         self.subject = f"Approve {sum(record['summary'].values())} changes to Confluence ({run.dag_run_id})"
         self.body = request_text(record, run.uri("report/report.html"))
+        lease.hold_for_approval(run, datetime.now(UTC) + self.response_timeout)
         log.info("Waiting for approval in the Airflow UI (Browse > Required actions): %s", self.subject)
         for reason in record["approval"]["reasons"]:
             log.info("why: %s", reason)

@@ -1,7 +1,8 @@
 """One sync at a time per target site: the run's lease in the audit store.
 
-``plan`` takes it before it writes any chunk, each apply task renews it while it
-sends, and ``report`` releases it, whether the run failed or not. A second run of
+``plan`` takes it before it writes any chunk, ``approve`` holds it until its answer's
+deadline (``hold_for_approval``), each apply task renews it while it sends, and
+``report`` releases it, whether the run failed or not. A second run of
 the same site (another DAG, another deployment, a manual run beside a scheduled
 one) stops in its ``plan`` naming the holder. A lease is taken over at once when
 Airflow says its holder's DAG run is no longer running, and lapses
@@ -15,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -83,6 +84,27 @@ def renewed(run: RunContext) -> Iterator[None]:
         renewer.join()
 
 
+def hold_for_approval(run: RunContext, deadline: datetime) -> None:
+    """Keep the lease while the run waits for approval, up to ``deadline`` (the answer's timeout).
+
+    The wait runs in Airflow's triggerer, where nothing of this run renews the lease; without
+    this it would lapse after ``run.lease_expiry_minutes`` and another run could take the site
+    and change it under the plan being approved. Holding it for the whole approval window is
+    the simplest safe choice: the site stays this run's until the answer (a run Airflow says
+    has ended is still taken over at once), and the first apply task renews it as usual.
+    Fails the task, before anyone is asked, when another run holds the site now.
+    """
+    if run.params.dry_run:
+        return
+    target = site_of(run.settings)
+    _renew(run, target, held_until=deadline)
+    log.info(
+        "This run holds the lease of %s while it waits for approval (until %s)",
+        target,
+        f"{deadline:%Y-%m-%d %H:%M:%S} UTC",
+    )
+
+
 def release(run: RunContext) -> None:
     """Free the target if this run holds it; never raises (the lease would lapse anyway)."""
     if run.params.dry_run:
@@ -110,10 +132,10 @@ def dag_run_running(dag_id: str, run_id: str) -> bool | None:
     return str(state) in RUNNING_STATES
 
 
-def _renew(run: RunContext, target: str) -> None:
+def _renew(run: RunContext, target: str, held_until: datetime | None = None) -> None:
     try:
         with run.audit_store() as store:
-            holder = store.heartbeat_lease(target, run.identity())
+            holder = store.heartbeat_lease(target, run.identity(), held_until=held_until)
     except Exception:
         log.exception("Could not renew the lease of %s (the audit store)", target)
         return
