@@ -18,7 +18,7 @@ import pandas as pd
 from bench.company_frames import IdpFrames
 from confluence_provisioning import frames
 from confluence_provisioning.frames import TargetSnapshot
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.plan.planner import OperationKind, plan
 from confluence_provisioning.settings import Settings
 

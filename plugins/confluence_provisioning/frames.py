@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame is made: the rules' settings name columns without pandas
+    import pandas as pd
 
 STRING = "string"
 BOOL = "bool"
@@ -87,11 +88,15 @@ USER_COLUMNS = ("login", "email", "display_name")
 
 def empty(schema: Mapping[str, str]) -> pd.DataFrame:
     """An empty frame with the schema's columns and dtypes."""
+    import pandas as pd
+
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in schema.items()})
 
 
 def from_records(records: Iterable[Mapping[str, Any]], schema: Mapping[str, str]) -> pd.DataFrame:
     """A frame of the schema from dict rows; extra ``attr.*`` keys are kept as string columns."""
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(list(records))
     if frame.empty and not len(frame.columns):
         return empty(schema)

@@ -11,9 +11,10 @@ zero-width character makes one name look like another. The mapping refuses such 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only printable_frame needs pandas: the console commands print without it
+    import pandas as pd
 
 # C0 (NUL to US, newline and ESC among them), DEL and C1
 CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
@@ -60,6 +61,8 @@ def shown(value: Any) -> str:
 
 def printable_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text cell printable (missing values stay missing)."""
+    import pandas as pd
+
     text = [column for column in frame.columns if not pd.api.types.is_bool_dtype(frame[column])]
     text = [column for column in text if not pd.api.types.is_numeric_dtype(frame[column])]
     return frame.assign(**{column: frame[column].map(printable, na_action="ignore") for column in text})

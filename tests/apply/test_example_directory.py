@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
 from confluence_provisioning.sources.ldap.snapshot import extract

@@ -17,7 +17,7 @@ import pytest
 from confluence_provisioning import audit, cli, frames
 from confluence_provisioning.audit import AuditStore, RunIdentity, RunOutcome
 from confluence_provisioning.commands import check_ldap
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.directories.make_example import EXAMPLE_LDIF

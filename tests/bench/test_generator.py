@@ -17,7 +17,7 @@ from bench.company import CompanySize, generate_company
 from bench.company_frames import idp_frames
 from bench.confluence_state import in_sync_state, snapshot_of
 from bench.dataset import RULES, SUFFIX, Dataset, Start
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.plan.planner import plan
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.connecting import LdapOptions, open_connection

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.ldif import ldif_snapshot
 from sandbox.confluence import EmulatorServer

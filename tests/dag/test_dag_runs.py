@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from confluence_provisioning import frames, storage
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.reading import read_directory
 from sandbox.confluence import EmulatorServer

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.ldif import ldif_snapshot
 from confluence_provisioning.sources.okta import reading

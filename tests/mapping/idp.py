@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from confluence_provisioning import frames
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from confluence_provisioning.settings import Settings
 
 BASE = "dc=example,dc=com"

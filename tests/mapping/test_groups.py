@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from tests.mapping.idp import BASE, directory, mapped, person, rows, rules
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")

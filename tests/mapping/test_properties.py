@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from confluence_provisioning import frames
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from tests.mapping.idp import BASE, Idp, rules
 
 # Small alphabets so that generated directories collide: same logins in other case, same emails,

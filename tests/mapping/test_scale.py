@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from confluence_provisioning import frames
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from tests.mapping.idp import BASE, Idp, rules
 
 USERS, GROUPS, MEMBERSHIPS = 100_000, 5_000, 1_000_000

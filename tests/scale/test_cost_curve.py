@@ -30,7 +30,7 @@ import requests
 from bench.confluence_state import in_sync_state, snapshot_of
 from confluence_provisioning.apply.applier import apply
 from confluence_provisioning.frames import TargetSnapshot
-from confluence_provisioning.mapping import map_rules
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.plan.planner import plan
 from sandbox.confluence import EmulatorServer
 from tests.apply.site import FAST_RETRY, connect

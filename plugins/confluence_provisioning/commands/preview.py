@@ -20,7 +20,7 @@ import pandas as pd
 
 from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
-from confluence_provisioning.mapping import MappingResult, map_rules
+from confluence_provisioning.mapping.stage import MappingResult, map_rules
 from confluence_provisioning.printable import printable_frame, printable_lines
 from confluence_provisioning.settings import LdapSourceSettings, RulesError, load_settings
 from confluence_provisioning.sources import read_source

@@ -11,7 +11,10 @@ Attribute types are compared by name only (``cn`` and ``2.5.4.3`` differ).
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the column functions take pandas Series; parsing one DN needs no pandas
+    import pandas as pd
 
 _RDN_SEPARATOR = "\x00"
 _AVA_SEPARATOR = "\x01"

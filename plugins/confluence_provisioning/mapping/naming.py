@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from confluence_provisioning import frames
 from confluence_provisioning.mapping.patterns import compile_pattern, compile_rewrite, rewrite_all, search_all
 from confluence_provisioning.printable import (
@@ -28,6 +26,8 @@ from confluence_provisioning.printable import (
 )
 
 if TYPE_CHECKING:  # settings imports mapping.patterns; mapping needs settings only for its types
+    import pandas as pd
+
     from confluence_provisioning.settings import AttributeRule
 
 # Confluence's rules for a new user (see the contracts page)

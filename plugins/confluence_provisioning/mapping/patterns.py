@@ -19,12 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import re2
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+# pandas and pyarrow are imported by the column functions only: checking the patterns of a rules
+# file (``confluence-provisioning validate``) loads neither
 
 PATTERN_HINT = (
     "write an RE2 regular expression (Python syntax without look-around such as (?=...) "
@@ -61,6 +65,8 @@ class Rewrite:
     replacement: str
 
     def apply(self, text: str) -> str:
+        import pandas as pd
+
         result = rewrite_all(pd.Series([text], dtype="string"), [self])[0]
         return str(result)
 
@@ -83,12 +89,18 @@ def compile_rewrite(pattern: str, replace: str) -> Rewrite:
 
 def search_all(values: pd.Series, pattern: Pattern) -> pd.Series:
     """Per value, whether the pattern is found in it (False for a missing value)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
     found = pc.fill_null(pc.match_substring_regex(_arrow(values), pattern=pattern.syntax), False)
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def rewrite_all(values: pd.Series, rewrites: Sequence[Rewrite]) -> pd.Series:
     """The values with each rewrite applied in order (missing values stay missing)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
     result = _arrow(values)
     for rewrite in rewrites:
         result = pc.replace_substring_regex(
@@ -98,6 +110,8 @@ def rewrite_all(values: pd.Series, rewrites: Sequence[Rewrite]) -> pd.Series:
 
 
 def _arrow(values: pd.Series) -> pa.Array:
+    import pyarrow as pa
+
     return pa.array(values.astype("string"), type=pa.large_string())
 
 

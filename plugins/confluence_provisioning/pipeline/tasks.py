@@ -19,10 +19,11 @@ from typing import Any
 import pandas as pd
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-from confluence_provisioning import frames, mapping, storage
+from confluence_provisioning import frames, storage
 from confluence_provisioning.apply.applier import NOT_ATTEMPTED, RESULTS
 from confluence_provisioning.audit import AuditStore, audit_url
 from confluence_provisioning.frames import SourceSnapshot, TargetSnapshot
+from confluence_provisioning.mapping import stage as mapping
 from confluence_provisioning.pipeline import lease, pending
 from confluence_provisioning.pipeline.approval import FIRST_CHANGES, approval_reasons, require_approval
 from confluence_provisioning.pipeline.context import RunContext
