@@ -25,6 +25,7 @@ HOOKS: tuple[str, ...] = (
     "confluence_provisioning.targets.confluence_dc.hook.ConfluenceHook",
     "confluence_provisioning.sources.okta.hook.OktaHook",
     "confluence_provisioning.sources.entra.hook.EntraHook",
+    "confluence_provisioning.targets.atlassian_cloud.hook.AtlassianScimHook",
 )
 
 

@@ -15,12 +15,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
 from confluence_provisioning.provider import HOOKS, PACKAGE_NAME, get_provider_info, hook_class
+from sandbox.atlassian_cloud import CloudEmulatorServer
 from sandbox.confluence import EmulatorServer
 from sandbox.openldap import OpenLdapSandbox
+from tests.cloud_emulator.conftest import new_user
 from tests.dag.conftest import confluence_connection, ldap_connection
 from tests.fixtures.airflow import REPO
 
@@ -73,14 +76,37 @@ def test_airflow_lists_the_provider_and_its_hooks(provider_env: dict[str, str]) 
     assert hooks["ldap"]["class"] == "confluence_provisioning.sources.ldap.hook.LdapHook"
     assert hooks["ldap"]["conn_id_attribute_name"] == "ldap_conn_id"
     assert hooks["confluence"]["hook_name"] == "Confluence Data Center"
+    assert hooks["atlassian_scim"]["class"] == (
+        "confluence_provisioning.targets.atlassian_cloud.hook.AtlassianScimHook"
+    )
 
 
 def test_the_ui_gets_the_forms_and_the_rest_api_tests_connections(
-    provider_env: dict[str, str], ldap_example: OpenLdapSandbox, confluence: EmulatorServer
+    provider_env: dict[str, str],
+    ldap_example: OpenLdapSandbox,
+    confluence: EmulatorServer,
+    cloud: CloudEmulatorServer,
 ) -> None:
     ldap = json.loads(ldap_connection(ldap_example))
     conf = json.loads(confluence_connection(confluence))
     confluence.directory.create_user("reader", "Reader", "reader@example.com", "reader-password")
+    scim = {
+        "conn_type": "atlassian_scim",
+        "host": cloud.api_url,
+        "password": cloud.config.token,
+        # as the form saves it: domains as text, the defaults of the other fields
+        "extra": json.dumps(
+            {
+                "directory_id": cloud.config.directory_id,
+                "verified_domains": "example.com",
+                "verify": "true",
+                "max_in_flight": None,
+            }
+        ),
+    }
+    for email in ("alice@example.com", "bob@example.com"):
+        created = httpx.post(f"{cloud.base_url}/Users", json=new_user(email), headers=cloud.auth_headers)
+        assert created.status_code == 201, created.text
     bodies = [
         {**ldap, "connection_id": "ldap_ok"},
         {**ldap, "connection_id": "ldap_bad", "password": "wrong"},
@@ -89,6 +115,8 @@ def test_the_ui_gets_the_forms_and_the_rest_api_tests_connections(
         {**conf, "connection_id": "confluence_bad", "conn_type": "confluence", "password": "wrong"},
         {**conf, "connection_id": "confluence_user", "conn_type": "confluence"}
         | {"login": "reader", "password": "reader-password"},
+        {**scim, "connection_id": "cloud_ok"},
+        {**scim, "connection_id": "cloud_bad", "password": "wrong-key"},
     ]
     for body in bodies:
         body["port"] = body.get("port")
@@ -104,6 +132,13 @@ def test_the_ui_gets_the_forms_and_the_rest_api_tests_connections(
     confluence_form = meta["confluence"]
     assert confluence_form["standard_fields"]["host"]["title"] == "Base URL"
     assert "token" in {name.rsplit("__", 1)[-1] for name in confluence_form["extra_fields"] or {}}
+    scim_form = meta["atlassian_scim"]
+    assert scim_form["standard_fields"]["host"]["title"] == "API base URL"
+    assert scim_form["standard_fields"]["password"]["title"] == "Directory API key"
+    assert scim_form["standard_fields"]["login"]["hidden"] is True
+    assert {"directory_id", "verified_domains"} <= {
+        name.rsplit("__", 1)[-1] for name in scim_form["extra_fields"] or {}
+    }
 
     results = dict(zip([body["connection_id"] for body in bodies], answer["tests"], strict=True))
     assert results["ldap_ok"]["status"] is True, results["ldap_ok"]
@@ -121,6 +156,13 @@ def test_the_ui_gets_the_forms_and_the_rest_api_tests_connections(
     assert "401" in results["confluence_bad"]["message"] or "password" in results["confluence_bad"]["message"]
     assert results["confluence_user"]["status"] is False
     assert "authenticated as reader, who is in neither" in results["confluence_user"]["message"]
+    assert results["cloud_ok"] | {"http_status": 200} == {
+        "http_status": 200,
+        "status": True,
+        "message": f"read the directory {cloud.base_url}: 2 users",
+    }
+    assert results["cloud_bad"]["status"] is False
+    assert "401" in results["cloud_bad"]["message"], results["cloud_bad"]
 
 
 def _airflow_json(env: dict[str, str], *command: str) -> Any:

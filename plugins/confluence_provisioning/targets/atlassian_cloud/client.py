@@ -163,6 +163,10 @@ class ScimClient:
         """Every group with its members."""
         return [_decode_group(raw) for raw in self._walk("/Groups", "list groups")]
 
+    def user_count(self) -> int:
+        """How many users the directory has, as its first page of one says (``GET /Users?count=1``)."""
+        return self._page("/Users", {"startIndex": "1", "count": "1"}, "count users", "").total_results
+
     def find_user(self, *, user_name: str | None = None, external_id: str | None = None) -> ScimUser | None:
         attribute, value = ("userName", user_name) if user_name is not None else ("externalId", external_id)
         found = self._filtered("/Users", attribute, value or "", "find user")

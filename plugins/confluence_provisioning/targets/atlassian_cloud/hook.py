@@ -1,8 +1,9 @@
 """Airflow hook: a ScimClient from the ``atlassian_scim_default`` connection, and nothing else.
 
-The connection (e.g. ``AIRFLOW_CONN_ATLASSIAN_SCIM_DEFAULT`` as JSON)::
+The connection (e.g. ``AIRFLOW_CONN_ATLASSIAN_SCIM_DEFAULT`` as JSON; type ``atlassian_scim``,
+and connections of type ``http`` made before that type existed work the same)::
 
-    {"conn_type": "http", "host": "https://api.atlassian.com", "password": "<directory API key>",
+    {"conn_type": "atlassian_scim", "host": "https://api.atlassian.com", "password": "<directory API key>",
      "extra": {"directory_id": "2fb21891-...", "verified_domains": ["example.com"]}}
 
 ``host`` is the API base URL (default ``https://api.atlassian.com``); the SCIM base is
@@ -14,7 +15,7 @@ domains: a user outside them is refused before any request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from airflow.providers.http.hooks.http import HttpHook
@@ -32,7 +33,39 @@ EXTRA_KEYS = frozenset({"directory_id", "token", "verified_domains", "verify", "
 class AtlassianScimHook(HttpHook):
     conn_name_attr = "atlassian_conn_id"
     default_conn_name = "atlassian_scim_default"
+    conn_type = "atlassian_scim"
     hook_name = "Atlassian Cloud user provisioning (SCIM)"
+    # the Admin > Connections form (provider.py hands it to Airflow)
+    connection_form: ClassVar[dict[str, Any]] = {
+        "conn-fields": {
+            "directory_id": {
+                "label": "Directory ID",
+                "description": "admin.atlassian.com > Security > Identity providers > your directory.",
+                "schema": {"type": ["string", "null"]},
+            },
+            "verified_domains": {
+                "label": "Verified domains",
+                "description": "The organization's verified domains (a.com,b.org): other emails are "
+                "refused before any request. Empty: Atlassian's own answer decides.",
+                "schema": {"type": ["string", "null"]},
+            },
+            "verify": {
+                "label": "Verify TLS",
+                "description": "true, false, or the path of a CA bundle.",
+                "schema": {"type": ["string", "null"], "default": "true"},
+            },
+            "max_in_flight": {
+                "label": "Max requests in flight",
+                "description": "A ceiling on concurrent requests for this directory.",
+                "schema": {"type": ["integer", "null"]},
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["login", "schema", "port"],
+            "relabeling": {"host": "API base URL", "password": "Directory API key"},
+            "placeholders": {"host": DEFAULT_HOST + " (the default when empty)"},
+        },
+    }
 
     def __init__(self, atlassian_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=atlassian_conn_id, **kwargs)
@@ -84,14 +117,18 @@ class AtlassianScimHook(HttpHook):
         return f"{host.lower()}/scim/directory/{quote(directory_id, safe='')}"
 
     def test_connection(self) -> tuple[bool, str]:
-        """For the Airflow UI's Test button: can the key read the directory's users?"""
+        """Airflow's Test button: the key is accepted and reads the directory's users, as the sync does.
+
+        Only reads (``GET /Users?count=1``); writing needs nothing more on Atlassian's side, where a
+        directory's API key may do everything in its directory.
+        """
         try:
-            client, _ = self.get_client()
+            client, _ = self.get_client(dry_run=True)
             with client:
-                client.find_user(user_name="connection-test@invalid")
-            return True, "the directory answered"
+                users = client.user_count()
         except Exception as error:
             return False, str(error)
+        return True, f"read the directory {client.base_url}: {users} users"
 
 
 def verified_domains_of(value: Any, where: str) -> frozenset[str]:
