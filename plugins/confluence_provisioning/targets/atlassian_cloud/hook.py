@@ -23,7 +23,13 @@ from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import AtlassianCloudTargetSettings
 from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
-from confluence_provisioning.targets.confluence_dc.hook import _positive_int, _timeout, _verify, base_url_of
+from confluence_provisioning.targets.confluence_dc.hook import (
+    TRANSPORT_FIELDS,
+    _positive_int,
+    _timeout,
+    _verify,
+    base_url_of,
+)
 from confluence_provisioning.targets.retry import RetryPolicy
 
 DEFAULT_HOST = "https://api.atlassian.com"
@@ -49,16 +55,7 @@ class AtlassianScimHook(HttpHook):
                 "refused before any request. Empty: Atlassian's own answer decides.",
                 "schema": {"type": ["string", "null"]},
             },
-            "verify": {
-                "label": "Verify TLS",
-                "description": "true, false, or the path of a CA bundle.",
-                "schema": {"type": ["string", "null"], "default": "true"},
-            },
-            "max_in_flight": {
-                "label": "Max requests in flight",
-                "description": "A ceiling on concurrent requests for this directory.",
-                "schema": {"type": ["integer", "null"]},
-            },
+            **TRANSPORT_FIELDS,
         },
         "ui-field-behaviour": {
             "hidden-fields": ["login", "schema", "port"],

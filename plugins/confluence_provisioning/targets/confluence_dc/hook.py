@@ -30,6 +30,19 @@ from confluence_provisioning.targets.retry import RetryPolicy
 EXTRA_KEYS = frozenset({"token", "verify", "timeout", "max_in_flight"})
 # membership in one of these is what the sync's admin REST calls need (Confluence Administrator)
 ADMIN_GROUPS = ("confluence-administrators", "system-administrators")
+# the connection-form fields of the extras every target's hook reads (_verify, _positive_int)
+TRANSPORT_FIELDS: dict[str, Any] = {
+    "verify": {
+        "label": "Verify TLS",
+        "description": "true, false, or the path of a CA bundle.",
+        "schema": {"type": ["string", "null"], "default": "true"},
+    },
+    "max_in_flight": {
+        "label": "Max requests in flight",
+        "description": "A ceiling on concurrent requests to this site.",
+        "schema": {"type": ["integer", "null"]},
+    },
+}
 
 
 class ConfluenceHook(HttpHook):
@@ -47,16 +60,7 @@ class ConfluenceHook(HttpHook):
                 "description": "Instead of login and password (it wins over them).",
                 "schema": {"type": ["string", "null"], "format": "password"},
             },
-            "verify": {
-                "label": "Verify TLS",
-                "description": "true, false, or the path of a CA bundle.",
-                "schema": {"type": ["string", "null"], "default": "true"},
-            },
-            "max_in_flight": {
-                "label": "Max requests in flight",
-                "description": "A ceiling on concurrent requests for this instance.",
-                "schema": {"type": ["integer", "null"]},
-            },
+            **TRANSPORT_FIELDS,
         },
         "ui-field-behaviour": {
             "hidden-fields": ["extra"],
