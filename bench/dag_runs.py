@@ -44,11 +44,11 @@ import psutil
 import yaml
 
 from bench.dataset import SUFFIX, Dataset, Start
-from bench.pipeline import connection_environment
 from bench.results import PHASES, command_line, machine, writes
 from bench.runner import _active_part, _state, pipeline_spec, run_scenario
 from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
+from bench.spec import connection_environment
 from confluence_provisioning.settings import RunSettings
 from sandbox.airflow_standalone import stop
 from sandbox.openldap import OpenLdapSandbox

@@ -19,7 +19,6 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 from bench.measure import Meter, process_age
 from bench.results import PHASES
 from bench.sampler import Sampler
+from bench.spec import PipelineSpec, connection_environment
 from confluence_provisioning.pipeline import recording, tasks
 from confluence_provisioning.pipeline.context import RunContext, RunParams
 from confluence_provisioning.pipeline.plan_files import STAGE_TASKS
@@ -35,27 +35,6 @@ from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.connecting import LdapOptions
 
 DAG_ID = "confluence_provisioning"
-
-
-@dataclass(frozen=True)
-class PipelineSpec:
-    ldap_uri: str
-    ldap_bind_dn: str
-    ldap_password: str
-    confluence_url: str
-    confluence_user: str
-    confluence_password: str
-    rules: str  # a rules file; its folder is the run's rules folder
-    out: str  # the run's AIRFLOW_HOME: audit store and run folders, emptied first
-    watched: dict[str, int] = field(default_factory=dict)  # processes whose CPU time each phase reports
-    profile: bool = False  # sample every thread of each phase into profile-<phase>.txt beside ``out``
-
-    def write(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self)), encoding="utf-8")
-
-    @classmethod
-    def read(cls, path: Path) -> PipelineSpec:
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
 def ldap_options(spec: PipelineSpec) -> LdapOptions:
@@ -67,29 +46,6 @@ def ldap_options(spec: PipelineSpec) -> LdapOptions:
         bind_dn=spec.ldap_bind_dn,
         password=spec.ldap_password,
     )
-
-
-def connection_environment(spec: PipelineSpec, ldap_conn_id: str, confluence_conn_id: str) -> dict[str, str]:
-    """The ``AIRFLOW_CONN_*`` variables the rules' connections are read from, and AIRFLOW_HOME."""
-    parts = urlsplit(spec.ldap_uri)
-    ldap = {
-        "conn_type": "ldap",
-        "host": parts.hostname,
-        "port": parts.port,
-        "login": spec.ldap_bind_dn,
-        "password": spec.ldap_password,
-    }
-    confluence = {
-        "conn_type": "http",
-        "host": spec.confluence_url,
-        "login": spec.confluence_user,
-        "password": spec.confluence_password,
-    }
-    return {
-        f"AIRFLOW_CONN_{ldap_conn_id.upper()}": json.dumps(ldap),
-        f"AIRFLOW_CONN_{confluence_conn_id.upper()}": json.dumps(confluence),
-        "AIRFLOW_HOME": spec.out,
-    }
 
 
 def run(spec: PipelineSpec) -> dict[str, Any]:

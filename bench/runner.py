@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import Dataset, Start
-from bench.floors.suite import READS, WRITES
 from bench.measure import pid_running
-from bench.pipeline import PipelineSpec
-from bench.results import ratios, writes
+from bench.results import FLOORS_OF, ratios, writes
 from bench.scenarios import Scenario
 from bench.services import EmulatorProcess
+from bench.spec import PipelineSpec
 from sandbox.openldap import OpenLdapSandbox
+
+READS = (*FLOORS_OF["extract_source"], *FLOORS_OF["extract_target"])
+WRITES = FLOORS_OF["apply"]
 
 
 def run_scenario(

@@ -17,7 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from bench.floors.suite import measure
-from bench.pipeline import PipelineSpec
+from bench.spec import PipelineSpec
 
 
 def main(argv: list[str] | None = None) -> int:

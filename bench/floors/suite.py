@@ -9,7 +9,8 @@ from bench.floors.confluence import Site, read_floor, write_floor
 from bench.floors.ldap import Bind, ldap3_floor, ldapsearch_floor, pipeline_searches
 from bench.floors.plan_writes import plan_writes
 from bench.measure import Meter
-from bench.pipeline import PipelineSpec, ldap_options
+from bench.pipeline import ldap_options
+from bench.spec import PipelineSpec
 from confluence_provisioning.settings import load_settings
 from confluence_provisioning.sources.ldap.connecting import open_connection
 from confluence_provisioning.sources.ldap.flavours import resolve_profile
