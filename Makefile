@@ -47,8 +47,12 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Two test processes even on two cores: most tests wait on servers and subprocesses (slapd, the
+# emulators, Airflow). Each process has its own servers and Airflow home (tests/fixtures).
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .
