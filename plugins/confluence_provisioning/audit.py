@@ -8,6 +8,10 @@ created when missing and columns added in later versions are added in place
 A run is written in one transaction (run row, operations, rejects, ledger,
 managed groups): the history never holds half a run.
 
+The store also keeps, per target site, which IdP user each account is (``account_links``): an
+account matched by username whose ``externalId`` cannot be set is found by it after an email
+change (``plan.identity``).
+
 The store also holds the sync leases: one row per target site (its kind and base
 URL or directory), naming the DAG run that may write to it, so two runs never
 apply to the same site at once (``take_lease``).
@@ -120,6 +124,17 @@ managed_groups = sa.Table(
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.Integer),
+)
+
+# Which IdP user an account is, where the target account cannot carry it (an Atlassian Cloud account
+# made before the sync, whose externalId cannot be set): the planner's links (Plan.links).
+account_links = sa.Table(
+    "provisioning_account_links",
+    metadata,
+    sa.Column("site", sa.String(500), primary_key=True),  # as the lease's target: kind:where
+    sa.Column("account_id", sa.String(255), primary_key=True),  # the target's id (a SCIM id)
+    sa.Column("idp_id", sa.Text, nullable=False),  # the IdP's immutable id
+    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # What an incremental source read last saw, one row per source (sources/incremental.py): its
@@ -781,6 +796,32 @@ class AuditStore:
         )
         with self.engine.connect() as conn:
             return frozenset(target.lower() for target in conn.execute(query).scalars())
+
+    def account_links(self, site: str) -> dict[str, str]:
+        """account id -> IdP id of the site's accounts linked by earlier plans."""
+        query = sa.select(account_links.c.account_id, account_links.c.idp_id).where(
+            account_links.c.site == site
+        )
+        with self.engine.connect() as conn:
+            return {account_id: idp_id for account_id, idp_id in conn.execute(query)}
+
+    def link_accounts(self, site: str, links: Mapping[str, str]) -> None:
+        """Keep (or replace) the IdP id of each account, in one transaction."""
+        if not links:
+            return
+        now = _now()
+        rows = [
+            {"site": site, "account_id": account_id, "idp_id": idp_id, "linked_at": now}
+            for account_id, idp_id in links.items()
+        ]
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(links)):
+                conn.execute(
+                    account_links.delete().where(
+                        account_links.c.site == site, account_links.c.account_id.in_(chunk)
+                    )
+                )
+            conn.execute(account_links.insert(), rows)
 
     def managed_groups(self) -> frozenset[str]:
         with self.engine.connect() as conn:

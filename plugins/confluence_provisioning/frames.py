@@ -13,8 +13,12 @@ Directory frames describe what a system has, the IdP or Confluence alike:
                 ``direct`` is False for a membership that came through nesting)
 - rejects:      source, kind, dn, id, reason (entries left out, and why)
 
-On the Confluence side ``id`` is the lower-case username (users) or group
+On the target side ``id`` is the lower-case username (users) or group
 name (groups) and ``dn`` is empty: the REST API addresses both by name.
+A target that keeps its own id and the IdP's id on each account (Atlassian
+Cloud: the SCIM id and ``externalId``) lists them too:
+- accounts:     user_id, account_id, idp_id   (``user_id`` as in users;
+                ``idp_id`` <NA> for an account made without one)
 
 Desired frames are what the mapping rules say Confluence should have:
 - desired_users:        username, display_name, email, active, source_id, source_dn, rule
@@ -27,7 +31,7 @@ Desired frames are what the mapping rules say Confluence should have:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where a frame is made: the rules' settings name columns without pandas
@@ -74,6 +78,12 @@ DESIRED_MEMBERSHIPS: dict[str, str] = {
     "username": STRING,
     "new_users_only": BOOL,  # default groups for new users: added only when the user is created
     "rule": STRING,
+}
+
+ACCOUNTS: dict[str, str] = {
+    "user_id": STRING,  # the account's lower-case username, as users.id
+    "account_id": STRING,  # the target's own, unchanging id (a SCIM id)
+    "idp_id": STRING,  # the IdP's immutable id the account carries (externalId); <NA> when none
 }
 
 HELD_USERS: dict[str, str] = {
@@ -134,3 +144,5 @@ class TargetSnapshot:
     users: pd.DataFrame  # USERS
     groups: pd.DataFrame  # GROUPS
     memberships: pd.DataFrame  # MEMBERSHIPS of the groups that were read
+    # ACCOUNTS: empty for a target that keeps no ids of its own (Data Center names accounts)
+    accounts: pd.DataFrame = field(default_factory=lambda: empty(ACCOUNTS))

@@ -172,6 +172,19 @@ def test_managed_groups_are_added_and_released(store: AuditStore) -> None:
     assert store.managed_groups() == {"engineering", "ops"}
 
 
+def test_account_links_are_kept_per_site_and_replaced(store: AuditStore) -> None:
+    cloud, other = (
+        "atlassian_cloud:https://api/scim/directory/d1",
+        "atlassian_cloud:https://api/scim/directory/d2",
+    )
+    store.link_accounts(cloud, {"scim-1": "uuid-a", "scim-2": "uuid-b"})
+    store.link_accounts(other, {"scim-1": "uuid-x"})
+    store.link_accounts(cloud, {"scim-2": "uuid-c"})
+    assert store.account_links(cloud) == {"scim-1": "uuid-a", "scim-2": "uuid-c"}
+    assert store.account_links(other) == {"scim-1": "uuid-x"}
+    assert store.account_links("confluence_data_center:https://wiki") == {}
+
+
 def test_an_empty_store_reads_as_empty(store: AuditStore) -> None:
     assert store.recent_runs() == []
     pd.testing.assert_frame_equal(store.ledger(), frames.empty(audit.LEDGER))

@@ -15,6 +15,7 @@ class State:
     groups: pd.DataFrame
     memberships: pd.DataFrame
     held: pd.DataFrame = field(default_factory=lambda: frames.empty(frames.HELD_USERS))
+    accounts: pd.DataFrame = field(default_factory=lambda: frames.empty(frames.ACCOUNTS))
 
 
 def desired(

@@ -44,11 +44,12 @@ from confluence_provisioning.printable import printable_logger
 from confluence_provisioning.settings import ApprovalMode, RunSettings
 from confluence_provisioning.sources import SourceContext, read_source
 from confluence_provisioning.sources.incremental import SourceStates
-from confluence_provisioning.targets import open_target
+from confluence_provisioning.targets import capabilities_of, open_target, site_of
 
 log = printable_logger("confluence_provisioning.pipeline")
 
 DIRECTORY_FRAMES = {"users": frames.USERS, "groups": frames.GROUPS, "memberships": frames.MEMBERSHIPS}
+TARGET_FRAMES = {**DIRECTORY_FRAMES, "accounts": frames.ACCOUNTS}
 DESIRED_FRAMES = {
     "users": frames.DESIRED_USERS,
     "groups": frames.DESIRED_GROUPS,
@@ -96,7 +97,7 @@ def extract_target(run: RunContext) -> dict[str, Any]:
         snapshot = site.read()
     uris = {
         name: storage.write_frame(run.folder, f"target/{name}", getattr(snapshot, name))
-        for name in DIRECTORY_FRAMES
+        for name in TARGET_FRAMES
     }
     counts = {
         "users": len(snapshot.users),
@@ -157,12 +158,12 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         rejects=storage.read_frame(desired["uris"]["rejects"], frames.REJECTS),
     )
     current = TargetSnapshot(
-        **{
-            name: storage.read_frame(target["uris"][name], schema)
-            for name, schema in DIRECTORY_FRAMES.items()
-        }
+        **{name: storage.read_frame(target["uris"][name], schema) for name, schema in TARGET_FRAMES.items()}
     )
     refuse_unknown_users(params.only_users, wanted.users, current.users)
+    capabilities = capabilities_of(settings.target.kind)
+    # where accounts carry IdP ids, the links earlier plans made count too (plan.identity)
+    site = site_of(settings) if capabilities.matches_users_by_idp_id else None
     lease.take(run)  # before any chunk is written: one run at a time writes to a site
     with run.audit_store() as store:
         # runs the store missed first: their ledger and managed groups count for this plan
@@ -170,6 +171,7 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
         ledger, managed = store.ledger(), store.managed_groups()
         refused = store.refused_domains() if run.settings.target.username_is_email else frozenset()
         first_contact = not store.has_applied_run()
+        links = store.account_links(site) if site is not None else {}
     violations: list[str] = []
     if backfilled:
         log.info(
@@ -183,16 +185,21 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
             wanted,
             current,
             settings,
+            capabilities=capabilities,
             ledger=ledger,
             previously_managed_groups=managed,
+            account_links=links,
             allow_over_limits=params.allow_over_limits,
             only_users=params.only_users or None,
         )
     except planner.GuardError as error:
+        _keep_links(run, site, error.plan)
         if params.dry_run or settings.run.approval == ApprovalMode.never:
             write_plan_record(run, error.plan, chunks={}, violations=error.violations)
             raise AirflowFailException(str(error)) from None
         result, violations = error.plan, error.violations
+    else:
+        _keep_links(run, site, result)
     reasons = approval_reasons(
         settings.run.approval,
         dry_run=params.dry_run,
@@ -220,6 +227,16 @@ def plan(run: RunContext, desired: dict[str, Any], target: dict[str, Any]) -> di
     for reason in reasons:
         log.info("This plan waits for approval: %s", reason)
     return {"operations": len(result), "summary": summary, "chunks": chunks, "approval": bool(reasons)}
+
+
+def _keep_links(run: RunContext, site: str | None, result: Plan) -> None:
+    """The accounts the plan matched by username, linked to their IdP id for the next runs: a fact
+    about the site, true whether or not the plan is applied (a dry run keeps them too)."""
+    if site is None or result.links.empty:
+        return
+    with run.audit_store() as store:
+        store.link_accounts(site, dict(zip(result.links["account_id"], result.links["idp_id"], strict=True)))
+    log.info("Linked %d accounts matched by username to their IdP id", len(result.links))
 
 
 def _log_plan(run: RunContext, notes: tuple[str, ...], changes: list[str], changes_uri: str) -> None:

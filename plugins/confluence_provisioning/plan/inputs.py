@@ -34,7 +34,7 @@ class DesiredState(Protocol):
 
 
 class CurrentState(Protocol):
-    """What Confluence has (``confluence.client.TargetSnapshot``)."""
+    """What the target has (``frames.TargetSnapshot``)."""
 
     @property
     def users(self) -> pd.DataFrame: ...  # frames.USERS
@@ -42,6 +42,8 @@ class CurrentState(Protocol):
     def groups(self) -> pd.DataFrame: ...  # frames.GROUPS
     @property
     def memberships(self) -> pd.DataFrame: ...  # frames.MEMBERSHIPS
+    @property
+    def accounts(self) -> pd.DataFrame: ...  # frames.ACCOUNTS (empty for Data Center)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class Inputs:
     desired_users: pd.DataFrame  # frames.DESIRED_USERS
     desired_groups: pd.DataFrame  # frames.DESIRED_GROUPS
     desired_memberships: pd.DataFrame  # frames.DESIRED_MEMBERSHIPS, one row per (group, username)
-    current_users: pd.DataFrame  # username, email, display_name, active
+    # username, email, display_name, active, user_name_now (the target's name of an account this plan
+    # renames, else <NA>: see plan.identity)
+    current_users: pd.DataFrame
     current_groups: frozenset[str]
     current_memberships: pd.DataFrame  # group, username
     members_per_group: pd.Series  # group -> member count in Confluence, protected users included
@@ -84,7 +88,9 @@ def prepare(desired: DesiredState, current: CurrentState, protected: Protected) 
     current_users = current_users.rename(columns={"id": "username"})[
         ["username", "email", "display_name", "active"]
     ]
-    current_users = _lowered(current_users, "username")
+    current_users = _lowered(current_users, "username").assign(
+        user_name_now=pd.Series(pd.NA, index=current_users.index, dtype=frames.STRING)
+    )
     current_memberships = frames.conform(current.memberships, frames.MEMBERSHIPS)
     current_memberships = _lowered(
         current_memberships.rename(columns={"group_id": "group", "user_id": "username"})[

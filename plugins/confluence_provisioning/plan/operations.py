@@ -61,6 +61,9 @@ PLAN: dict[str, str] = {
 
 EmailSource = Literal["confluence", "ledger", "none"]
 
+# Accounts a plan matched by username, to be linked to their IdP id (plan.identity)
+LINKS: dict[str, str] = {"account_id": frames.STRING, "idp_id": frames.STRING}
+
 # Desired users Confluence does not have and the plan does not create (a report line each).
 NOT_CREATED: dict[str, str] = {"username": frames.STRING, "reason": frames.STRING}
 
@@ -119,7 +122,9 @@ class Plan:
     """Ordered operations, where the email comparison came from, and notes for the admin.
 
     ``not_created`` (NOT_CREATED) and ``users`` (desired = existing + created + not created)
-    account for every desired user; a plan read back from its frame alone has neither.
+    account for every desired user; ``links`` (account_id, idp_id) are accounts matched by username
+    for the audit store to link to their IdP id (``plan.identity``); a plan read back from its
+    frame alone has none of them.
     """
 
     frame: pd.DataFrame
@@ -127,6 +132,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     not_created: pd.DataFrame = field(default_factory=lambda: frames.empty(NOT_CREATED))
     users: Mapping[str, int] = field(default_factory=dict)
+    links: pd.DataFrame = field(default_factory=lambda: frames.empty(LINKS))
 
     @classmethod
     def of(

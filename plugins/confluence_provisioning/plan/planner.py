@@ -37,23 +37,32 @@ Choices, for the admin reading a plan:
 - Emails: compared with Confluence's when it shows any; when it hides them all, with
   ``ledger`` (what this sync last pushed), else not at all (``Plan.email_source`` and
   ``Plan.notes`` say which). Emails compare case-insensitively.
+- The target's ``Capabilities`` bound the plan: a target that cannot delete users gets their
+  disables instead (with a note), one that cannot delete groups keeps them; groups are never
+  renamed on any target (no operation does it). On a target whose accounts carry the IdP's id
+  (Atlassian Cloud), users are matched by that id before their username, so an email change is
+  an update of the same account (``plan.identity``); ``Plan.links`` are the accounts matched by
+  username that the audit store should link to their IdP id.
 - ``only_users`` narrows a plan to those users' operations and memberships, the group
   creations they need, and no group deletions; guards then judge that narrower plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 import pandas as pd
 
+from confluence_provisioning import frames
 from confluence_provisioning.plan.columns import isin
 from confluence_provisioning.plan.emails import known_emails
 from confluence_provisioning.plan.groups import plan_groups
 from confluence_provisioning.plan.guards import GuardError, check_guards
-from confluence_provisioning.plan.inputs import CurrentState, DesiredState, prepare
+from confluence_provisioning.plan.identity import match_by_idp_id
+from confluence_provisioning.plan.inputs import CurrentState, DesiredState, Inputs, prepare
 from confluence_provisioning.plan.operations import (
+    LINKS,
     STAGES,
     EmailSource,
     Operation,
@@ -63,6 +72,8 @@ from confluence_provisioning.plan.operations import (
 )
 from confluence_provisioning.plan.users import plan_users
 from confluence_provisioning.settings import Settings
+from confluence_provisioning.targets import capabilities_of
+from confluence_provisioning.targets.base import Capabilities
 
 __all__ = [
     "STAGES",
@@ -81,28 +92,36 @@ def plan(
     current: CurrentState,
     settings: Settings,
     *,
+    capabilities: Capabilities | None = None,
     ledger: pd.DataFrame | None = None,
     previously_managed_groups: Collection[str] | None = None,
+    account_links: Mapping[str, str] | None = None,
     allow_over_limits: bool = False,
     only_users: Collection[str] | None = None,
 ) -> Plan:
     """The operations that bring ``current`` to ``desired``; raises GuardError over the limits.
 
+    ``capabilities``: what the target can do (default: those of the kind the settings name).
     ``ledger``: what this sync last pushed (username, email, display_name, pushed_at), used
     when Confluence hides emails. ``previously_managed_groups``: groups earlier runs managed.
+    ``account_links``: account id -> IdP id, the links the audit store kept (``Plan.links``).
     """
+    can = capabilities or capabilities_of(settings.target.kind)
     inputs = prepare(desired, current, settings.protected)
+    links = frames.empty(LINKS)
+    if can.matches_users_by_idp_id:
+        inputs, links = _matched(
+            inputs, current, account_links or {}, renames=settings.users.operations.update
+        )
     emails, email_source, email_notes = known_emails(inputs.current_users, ledger)
-    users = plan_users(inputs, settings.users, emails)
+    users = plan_users(inputs, settings.users, emails, delete_users=can.delete_users)
+    max_group_deletions = settings.limits.max_group_deletions if can.delete_groups else 0
     groups = plan_groups(
-        inputs,
-        users,
-        previously_managed=previously_managed_groups,
-        max_group_deletions=settings.limits.max_group_deletions,
+        inputs, users, previously_managed=previously_managed_groups, max_group_deletions=max_group_deletions
     )
     parts = [*users.operations, *groups.operations]
     notes = [*inputs.notes, *email_notes, *users.notes, *groups.notes]
-    result = Plan.of(parts, email_source, notes)
+    result = replace(Plan.of(parts, email_source, notes), links=links)
     desired_users = inputs.desired_users["username"]
     if only_users is not None:
         result = _narrowed(result, only_users)
@@ -110,6 +129,30 @@ def plan(
     result = _accounted(result, desired_users, inputs.current_users["username"], users.not_created)
     check_guards(result, inputs, settings.limits, allow_over_limits=allow_over_limits)
     return result
+
+
+def _matched(
+    inputs: Inputs, current: CurrentState, stored: Mapping[str, str], *, renames: bool
+) -> tuple[Inputs, pd.DataFrame]:
+    """The inputs with accounts matched by IdP id (``plan.identity``), and the links to keep."""
+    matched = match_by_idp_id(
+        inputs.desired_users,
+        inputs.desired_memberships,
+        inputs.current_users,
+        inputs.current_memberships,
+        current.accounts,
+        stored,
+        renames=renames,
+    )
+    updated = replace(
+        inputs,
+        desired_users=matched.desired_users,
+        desired_memberships=matched.desired_memberships,
+        current_users=matched.current_users,
+        current_memberships=matched.current_memberships,
+        notes=[*inputs.notes, *matched.notes],
+    )
+    return updated, matched.links
 
 
 def _accounted(result: Plan, desired: pd.Series, current: pd.Series, not_created: pd.DataFrame) -> Plan:
@@ -132,4 +175,4 @@ def _narrowed(full: Plan, only_users: Collection[str]) -> Plan:
     needed = user_ops.loc[user_ops["kind"] == OperationKind.add_membership.value, "group"]
     creations = frame[(frame["kind"] == OperationKind.create_group.value) & isin(frame["target"], needed)]
     note = f"narrowed to {len(names)} users (only_users): {', '.join(sorted(names)[:10])}"
-    return Plan.of([creations, user_ops], full.email_source, [*full.notes, note])
+    return replace(Plan.of([creations, user_ops], full.email_source, [*full.notes, note]), links=full.links)

@@ -28,11 +28,15 @@ class UserPlan:
     notes: list[str]
 
 
-def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> UserPlan:
+def plan_users(
+    inputs: Inputs, rules: UserRules, known_email: pd.Series, *, delete_users: bool = True
+) -> UserPlan:
     """Operations for every user whose Confluence account differs from the desired one.
 
     ``known_email`` (aligned with ``inputs.current_users``) is the email to compare with;
-    <NA> where it is not known.
+    <NA> where it is not known. ``delete_users``: whether the target can delete users (else
+    out-of-scope users are disabled, whatever the rules say). An account ``plan.identity``
+    renamed is updated to its new username; its operations carry ``user_name_now``.
     """
     desired = inputs.desired_users.assign(idp=_idp_name(inputs.desired_users))
     current = inputs.current_users.assign(known_email=known_email)
@@ -59,7 +63,14 @@ def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> User
     reenabled = _allowed(switches.reenable, to_reenable, "re-enabled", "reenable", notes)
     if reenabled:
         reason = _idp_reason(to_reenable, "is active and the Confluence account is disabled")
-        parts.append(operations_frame(OperationKind.reenable_user, to_reenable["username"], reason))
+        parts.append(
+            operations_frame(
+                OperationKind.reenable_user,
+                to_reenable["username"],
+                reason,
+                payloads=_renamed_from(to_reenable["user_name_now"]),
+            )
+        )
 
     drift = _drift(both[both["active"]])
     if _allowed(switches.update, drift, "updated", "update", notes):
@@ -77,7 +88,7 @@ def plan_users(inputs: Inputs, rules: UserRules, known_email: pd.Series) -> User
         reason = _idp_reason(to_disable, "is disabled")
         parts.append(operations_frame(OperationKind.disable_user, to_disable["username"], reason))
 
-    action = _out_of_scope_action(rules, notes)
+    action = _out_of_scope_action(rules, notes, delete_users)
     leaving = gone if action is OutOfScopeAction.delete else gone[gone["active"]]
     if action is not OutOfScopeAction.keep:
         kind = OperationKind.delete_user if action is OutOfScopeAction.delete else OperationKind.disable_user
@@ -139,26 +150,51 @@ def _profiles(users: pd.DataFrame) -> Iterable[dict[str, str | None]]:
 def _changed_fields(drift: pd.DataFrame) -> Iterable[dict[str, str | None]]:
     """Only what changes (None: left as it is), so an email nobody can see is never overwritten blindly."""
     rows = zip(
-        drift["display_name"], drift["email"], drift["name_differs"], drift["email_differs"], strict=True
+        drift["display_name"],
+        drift["email"],
+        drift["name_differs"],
+        drift["email_differs"],
+        drift["user_name_now"],
+        strict=True,
     )
-    for name, email, name_differs, email_differs in rows:
-        yield {"full_name": name if name_differs else None, "email": email if email_differs else None}
+    for name, email, name_differs, email_differs, name_now in rows:
+        fields = {"full_name": name if name_differs else None, "email": email if email_differs else None}
+        yield fields if pd.isna(name_now) else {**fields, "user_name_now": name_now}
+
+
+def _renamed_from(names_now: pd.Series) -> Iterable[dict[str, str]]:
+    """The payload of an operation on an account: the name the target knows a renamed one by."""
+    for name_now in names_now:
+        yield {} if pd.isna(name_now) else {"user_name_now": name_now}
 
 
 def _drift(users: pd.DataFrame) -> pd.DataFrame:
-    """The users whose display name or (known) email differs, with ``changes`` saying how."""
+    """The users whose display name, (known) email or username differs, with ``changes`` saying how."""
     name_differs = (users["display_name"] != users["display_name_now"]).fillna(False)
     known, wanted = users["known_email"], users["email"]
     email_differs = (known.str.lower() != wanted.str.lower()).fillna(False)
-    name_text = (
-        "display name '" + users["display_name_now"].fillna("") + "' -> '" + users["display_name"] + "'"
-    )
-    email_text = "email '" + known.fillna("") + "' -> '" + wanted.fillna("") + "'"
-    both = name_differs & email_differs
-    changes = name_text.where(name_differs, "") + pd.Series("; ", index=users.index).where(both, "")
-    changes = changes + email_text.where(email_differs, "")
+    renamed = users["user_name_now"].notna()
+    said = [
+        (
+            "display name '" + users["display_name_now"].fillna("") + "' -> '" + users["display_name"] + "'",
+            name_differs,
+        ),
+        ("email '" + known.fillna("") + "' -> '" + wanted.fillna("") + "'", email_differs),
+        (
+            "username '"
+            + users["user_name_now"].fillna("")
+            + "' -> '"
+            + users["username"]
+            + "' (the same account: it carries the user's IdP id)",
+            renamed,
+        ),
+    ]
+    changes = pd.Series("", index=users.index, dtype=frames.STRING)
+    for text, differs in said:
+        separator = pd.Series("; ", index=users.index).where((changes != "") & differs, "")
+        changes = changes + separator + text.where(differs, "")
     drifted = users.assign(changes=changes, name_differs=name_differs, email_differs=email_differs)
-    return drifted[name_differs | email_differs]
+    return drifted[name_differs | email_differs | renamed]
 
 
 def _allowed(switch: bool, users: pd.DataFrame, done: str, key: str, notes: list[str]) -> bool:
@@ -171,9 +207,13 @@ def _allowed(switch: bool, users: pd.DataFrame, done: str, key: str, notes: list
     return switch
 
 
-def _out_of_scope_action(rules: UserRules, notes: list[str]) -> OutOfScopeAction:
-    """users.out_of_scope, narrowed by the operation switches (delete falls back to disable)."""
+def _out_of_scope_action(rules: UserRules, notes: list[str], delete_users: bool) -> OutOfScopeAction:
+    """users.out_of_scope, narrowed by the operation switches and the target (delete falls back to
+    disable)."""
     action = rules.out_of_scope
+    if action is OutOfScopeAction.delete and not delete_users:
+        notes.append("the target cannot delete users: out-of-scope users are disabled instead")
+        action = OutOfScopeAction.disable
     if action is OutOfScopeAction.delete and not rules.operations.delete:
         notes.append(
             "users.out_of_scope is delete but users.operations.delete is false: "

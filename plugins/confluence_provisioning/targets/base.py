@@ -28,6 +28,9 @@ class Capabilities:
     delete_groups: bool
     rename_groups: bool
     username_is_email: bool  # True: the account's username is the IdP email, not a rules-made name
+    # True: accounts carry the IdP's immutable id (``TargetSnapshot.accounts``) and a username can
+    # change, so a user is matched to an account by that id first and an email change renames it
+    matches_users_by_idp_id: bool
 
 
 class Target(Protocol):

@@ -4,6 +4,9 @@
   ``PATCH /Groups/{id}``; every other operation is one request.
 - Users and groups are addressed by SCIM id: ``ScimIds`` finds them by name (one filtered read
   each, or one walk of all users when many are needed) and learns the ids of what it creates.
+- An account the plan renames (its email changed in the IdP: ``plan.identity``) is found by the
+  name it has now (``user_name_now``), or by its new one when an earlier try renamed it already;
+  its update replaces ``userName`` and ``emails`` in one ``PATCH`` of the same SCIM id.
 - A 409 on a create is checked with a filtered read (never a second create): already true when the
   account is there and active. A 404 on a disable, a removal or a group deletion is already true.
 - With the connection's ``verified_domains``, an email outside them is refused before any request
@@ -123,7 +126,8 @@ class CloudPerformer:
             case OperationKind.update_user:
                 return self._update_user(name, payload, send)
             case OperationKind.reenable_user | OperationKind.disable_user:
-                return self._set_active(name, operation.kind is OperationKind.reenable_user, send)
+                active = operation.kind is OperationKind.reenable_user
+                return self._set_active(name, payload.get("user_name_now"), active, send)
             case OperationKind.delete_group:
                 return self._delete_group(name, send)
             case _:
@@ -213,18 +217,24 @@ class CloudPerformer:
 
     def _update_user(self, name: str, payload: Any, send: Send) -> Outcome:
         operations: list[dict[str, Any]] = []
+        name_now = payload.get("user_name_now")
+        if name_now and name_now != name:
+            operations.append({"op": "replace", "path": "userName", "value": name})
         if payload.get("full_name"):
             operations.append({"op": "replace", "path": "displayName", "value": payload["full_name"]})
         if payload.get("email"):
             self._check_domain("update user", name, payload["email"])
             emails = [{"value": payload["email"], "type": "work", "primary": True}]
             operations.append({"op": "replace", "path": "emails", "value": emails})
-        user_id = self._user_id("update user", name)
-        return _outcome(send(lambda: self.client.patch_user(user_id, operations, target=name)))
+        user_id = self._user_id("update user", name, name_now)
+        outcome = _outcome(send(lambda: self.client.patch_user(user_id, operations, target=name)))
+        if not self.dry_run:
+            self.ids.remember_user(name, user_id)  # renamed: later stages address it by its new name
+        return outcome
 
-    def _set_active(self, name: str, active: bool, send: Send) -> Outcome:
+    def _set_active(self, name: str, name_now: str | None, active: bool, send: Send) -> Outcome:
         operation = "enable user" if active else "disable user"
-        user_id = self.ids.user(name)
+        user_id = self._find_user(name, name_now)
         if user_id is None:
             if not active:
                 return Outcome(ALREADY_TRUE, None)  # gone: nothing left to disable
@@ -236,8 +246,14 @@ class CloudPerformer:
                 raise
             return Outcome(ALREADY_TRUE, error.status)
 
-    def _user_id(self, operation: str, name: str) -> str:
-        user_id = self.ids.user(name)
+    def _find_user(self, name: str, name_now: str | None) -> str | None:
+        """The SCIM id of ``name``, or of the account a rename in this plan is to give that name."""
+        if not name_now:
+            return self.ids.user(name)
+        return self.ids.user(name_now) or self.ids.user(name)
+
+    def _user_id(self, operation: str, name: str, name_now: str | None = None) -> str:
+        user_id = self._find_user(name, name_now)
         if user_id is None:
             if self.dry_run:
                 return f"<{name}>"

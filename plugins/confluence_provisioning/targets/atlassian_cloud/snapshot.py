@@ -1,8 +1,9 @@
 """The directory as SCIM lists it, as the frames every stage shares (``frames.TargetSnapshot``).
 
-Users are keyed by their lower-cased ``userName`` (the email, on Atlassian); ``dn`` holds the
-``externalId`` (the IdP id the sync gave the account, empty for accounts made otherwise). Groups
-are keyed by their lower-cased ``displayName``; memberships come from the groups' ``members``.
+Users are keyed by their lower-cased ``userName`` (the email, on Atlassian); ``accounts`` gives
+each one's SCIM id and ``externalId`` (the IdP id the sync gave the account, <NA> for accounts
+made otherwise), by which the planner knows an account whose email changed. Groups are keyed by
+their lower-cased ``displayName``; memberships come from the groups' ``members``.
 A member that is not one of the listed users (deleted meanwhile) is left out.
 """
 
@@ -20,7 +21,7 @@ def to_snapshot(users: list[ScimUser], groups: list[ScimGroup]) -> TargetSnapsho
         pd.DataFrame(
             {
                 "id": [user.user_name.lower() for user in users],
-                "dn": [user.external_id or "" for user in users],
+                "dn": [""] * len(users),
                 "login": [user.user_name for user in users],
                 "email": pd.array([user.email for user in users], dtype="string"),
                 "display_name": [user.display_name for user in users],
@@ -56,4 +57,14 @@ def to_snapshot(users: list[ScimUser], groups: list[ScimGroup]) -> TargetSnapsho
         ),
         frames.MEMBERSHIPS,
     )
-    return TargetSnapshot(users=user_frame, groups=group_frame, memberships=memberships)
+    accounts = frames.conform(
+        pd.DataFrame(
+            {
+                "user_id": [user.user_name.lower() for user in users],
+                "account_id": [user.id for user in users],
+                "idp_id": pd.array([user.external_id or None for user in users], dtype="string"),
+            }
+        ),
+        frames.ACCOUNTS,
+    )
+    return TargetSnapshot(users=user_frame, groups=group_frame, memberships=memberships, accounts=accounts)

@@ -16,7 +16,11 @@ from confluence_provisioning.targets.base import Capabilities
 from confluence_provisioning.targets.retry import RetryPolicy
 
 CAPABILITIES = Capabilities(
-    delete_users=False, delete_groups=True, rename_groups=False, username_is_email=True
+    delete_users=False,
+    delete_groups=True,
+    rename_groups=False,
+    username_is_email=True,
+    matches_users_by_idp_id=True,
 )
 
 

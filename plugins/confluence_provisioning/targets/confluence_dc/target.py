@@ -15,7 +15,11 @@ from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook
 from confluence_provisioning.targets.retry import RetryPolicy
 
 CAPABILITIES = Capabilities(
-    delete_users=True, delete_groups=True, rename_groups=False, username_is_email=False
+    delete_users=True,
+    delete_groups=True,
+    rename_groups=False,
+    username_is_email=False,
+    matches_users_by_idp_id=False,
 )
 
 
