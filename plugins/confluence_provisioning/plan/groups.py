@@ -38,7 +38,9 @@ def plan_groups(
     *,
     previously_managed: Collection[str] | None,
     max_group_deletions: int,
+    delete_groups: bool = True,
 ) -> GroupPlan:
+    """``delete_groups``: whether the target can delete groups (else none is deleted, with a note)."""
     groups = inputs.desired_groups
     managed = groups[groups["managed"]]
     notes: list[str] = []
@@ -63,7 +65,9 @@ def plan_groups(
     desired = desired[in_managed]
     parts.append(_additions(desired, inputs.current_memberships, users))
     parts.append(_removals(desired, inputs.current_memberships, managed, users.deleted))
-    parts.append(_deletions(inputs, previously_managed, max_group_deletions, notes))
+    kept_because = "limits.max_group_deletions is 0" if delete_groups else "the target cannot delete groups"
+    limit = max_group_deletions if delete_groups else 0
+    parts.append(_deletions(inputs, previously_managed, limit, kept_because, notes))
     return GroupPlan(parts, notes)
 
 
@@ -110,7 +114,11 @@ def _removals(
 
 
 def _deletions(
-    inputs: Inputs, previously_managed: Collection[str] | None, limit: int, notes: list[str]
+    inputs: Inputs,
+    previously_managed: Collection[str] | None,
+    limit: int,
+    kept_because: str,
+    notes: list[str],
 ) -> pd.DataFrame:
     """Groups managed before that no rule produces now; only when the rules allow deletions."""
     before = {name.lower() for name in previously_managed or ()}
@@ -118,7 +126,7 @@ def _deletions(
     if stale and limit == 0:
         notes.append(
             f"{len(stale)} groups were managed before and no rule produces them now; "
-            f"they are kept because limits.max_group_deletions is 0: {first_names(stale)}"
+            f"they are kept because {kept_because}: {first_names(stale)}"
         )
         stale = []
     return operations_frame(

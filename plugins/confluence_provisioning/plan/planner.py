@@ -115,9 +115,12 @@ def plan(
         )
     emails, email_source, email_notes = known_emails(inputs.current_users, ledger)
     users = plan_users(inputs, settings.users, emails, delete_users=can.delete_users)
-    max_group_deletions = settings.limits.max_group_deletions if can.delete_groups else 0
     groups = plan_groups(
-        inputs, users, previously_managed=previously_managed_groups, max_group_deletions=max_group_deletions
+        inputs,
+        users,
+        previously_managed=previously_managed_groups,
+        max_group_deletions=settings.limits.max_group_deletions,
+        delete_groups=can.delete_groups,
     )
     parts = [*users.operations, *groups.operations]
     notes = [*inputs.notes, *email_notes, *users.notes, *groups.notes]
