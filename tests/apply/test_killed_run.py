@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from confluence_provisioning.apply.applier import apply
@@ -29,6 +29,40 @@ KILL_AFTER = 80  # membership PUTs served before the kill: well inside the stage
 MEMBERSHIP_PUT = "PUT /rest/api/user/{username}/group/{groupName}"
 TIMEOUT = 30.0
 CHILD = "tests.apply.apply_in_child"
+
+
+def apply_until_killed(
+    args: tuple[str, str, Path, int], env: dict[str, str], far_enough: Callable[[], bool], folder: Path
+) -> Path:
+    """Run ``apply_in_child`` with args (kind, base URL, plan file, max in flight) and SIGKILL it once
+    ``far_enough()``; the file of what it reported done."""
+    reported = folder / "done.tsv"
+    with reported.open("w") as stdout, (folder / "stderr.txt").open("w+") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, "-m", CHILD, *map(str, args)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=stdout,
+            stderr=stderr,
+        )
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while not far_enough():
+                stderr.seek(0)
+                assert child.poll() is None, f"the run ended before the kill:\n{stderr.read()}"
+                assert time.monotonic() < deadline, "the apply did not get far enough"
+                time.sleep(0.001)
+        finally:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    return reported
+
+
+def reported_done(reported: Path, operation: str) -> set[tuple[str, str]]:
+    """(group, target) of each operation of the kind the child heard was done (apply_in_child)."""
+    lines = (line.split("\t") for line in reported.read_text().splitlines())
+    return {(group, target) for kind, target, group in lines if kind == operation}
 
 
 def membership_puts(server: EmulatorServer) -> int:
@@ -53,29 +87,12 @@ def test_a_killed_run_is_finished_by_the_next_one_without_resending_what_was_don
 
     confluence.emulator.counters.clear()
     username, password = confluence.admin_auth
-    reported = tmp_path / "done.tsv"
-    with reported.open("w") as stdout, (tmp_path / "stderr.txt").open("w+") as stderr:
-        child = subprocess.Popen(
-            [sys.executable, "-m", CHILD, confluence.base_url, str(plan_file), str(MAX_IN_FLIGHT)],
-            cwd=ROOT,
-            env={**os.environ, "CONFLUENCE_USERNAME": username, "CONFLUENCE_PASSWORD": password},
-            stdout=stdout,
-            stderr=stderr,
-        )
-        try:
-            deadline = time.monotonic() + TIMEOUT
-            while membership_puts(confluence) < KILL_AFTER:
-                stderr.seek(0)
-                assert child.poll() is None, f"the run ended before the kill:\n{stderr.read()}"
-                assert time.monotonic() < deadline, "the membership stage did not get far enough"
-                time.sleep(0.001)
-        finally:
-            child.kill()
-            child.wait()
-    assert child.returncode == -signal.SIGKILL
+    env = {"CONFLUENCE_USERNAME": username, "CONFLUENCE_PASSWORD": password}
+    args = ("confluence_data_center", confluence.base_url, plan_file, MAX_IN_FLIGHT)
+    reported = apply_until_killed(args, env, lambda: membership_puts(confluence) >= KILL_AFTER, tmp_path)
 
     # what the dead process heard was done, and what the site had served and holds by then
-    done = {tuple(line.split("\t")) for line in reported.read_text().splitlines()}
+    done = reported_done(reported, "add_membership")
     served_at_kill = membership_puts(confluence)
     landed = site_state(confluence)["memberships"] & planned
     assert KILL_AFTER <= served_at_kill < len(planned)
