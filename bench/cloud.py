@@ -12,7 +12,9 @@ script writes; every member of every group is a user. Measured, each against the
 - ``churn``: a reorganisation: the members of whole groups (``--churn`` of the users) move to
   another group; the plan applied through the Cloud performer; writes per membership change.
 
-Prints one JSON line per measure and a summary table (for bench/RESULTS.md).
+Prints one JSON line with every measure (wall seconds, CPU seconds of this process and of the
+emulator, requests) and the table for bench/RESULTS.md; ``python -m bench.run --scenario cloud``
+runs the same at the benchmark's full size (or ``--users``) and appends the table itself.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from bench.results import command_line, machine
 from confluence_provisioning import frames
 from confluence_provisioning.apply.applier import apply
 from confluence_provisioning.plan.planner import plan
@@ -180,12 +184,151 @@ def counters(port: int) -> dict[str, Any]:
     return data
 
 
-def timed(name: str, results: dict[str, Any], action: Any) -> Any:
-    started = time.perf_counter()
-    value = action()
-    results[name] = round(time.perf_counter() - started, 3)
-    print(json.dumps({"measure": name, "seconds": results[name]}), flush=True)
-    return value
+def emulator_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the emulator process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Measures:
+    """Wall and CPU seconds of each measure (this process, the emulator), printed as they come."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+        self.emulator_pid: int | None = None
+
+    def timed(self, name: str, action: Any) -> Any:
+        started, cpu = time.perf_counter(), time.process_time()
+        served = emulator_cpu(self.emulator_pid) if self.emulator_pid else 0.0
+        value = action()
+        measure = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "cpu": round(time.process_time() - cpu, 3),
+        }
+        if self.emulator_pid:
+            measure["emulator cpu"] = round(emulator_cpu(self.emulator_pid) - served, 3)
+        self.results[name] = measure["seconds"]
+        self.results.setdefault("cpu", {})[name] = {k: v for k, v in measure.items() if k != "seconds"}
+        print(json.dumps({"measure": name, **measure}), file=sys.stderr, flush=True)
+        return value
+
+
+def run(
+    users: int, groups: int, memberships: int, churn: float = 0.01, member_batch: int = 100
+) -> dict[str, Any]:
+    """Every measure at this size; the results (see the module docstring)."""
+    results: dict[str, Any] = {
+        "scenario": "cloud",
+        "users": users,
+        "groups": groups,
+        "memberships": memberships,
+        "load average at start": round(os.getloadavg()[0], 2),
+    }
+    measures = Measures(results)
+    timed = measures.timed
+    pairs = membership_pairs(users, groups, memberships)
+    with tempfile.TemporaryDirectory() as folder:
+        state = Path(folder) / "cloud.json"
+        timed("write state", lambda: write_state(state, users, groups, pairs))
+        port = free_port()
+        command = [
+            *(sys.executable, "-m", "sandbox.atlassian_cloud", "--port", str(port)),
+            *("--directory-id", DIRECTORY, "--token", TOKEN, "--state", str(state)),
+            *("--save-interval", "100000"),
+        ]
+        emulator = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
+        try:
+            timed("emulator start", lambda: wait_until_up(port, emulator))
+            measures.emulator_pid = emulator.pid
+            counters(port)
+            seen = timed("floor", lambda: floor_walk(port))
+            assert seen == users + groups, seen
+            results["floor requests"] = counters(port)["total"]
+            client = ScimClient(
+                f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
+                token=TOKEN,
+                member_batch=member_batch,
+                retry=RetryPolicy(max_attempts=3),
+            )
+            snapshot = timed("read", lambda: to_snapshot(client.users(), client.groups()))
+            assert len(snapshot.memberships) == len(pairs)
+            results["read / floor"] = round(results["read"] / results["floor"], 2)
+            results["read requests"] = counters(port)["total"]
+            wanted = desired(users, groups, pairs)
+            noop = timed("noop plan", lambda: plan(wanted, snapshot, RULES))
+            results["noop operations"] = len(noop)
+            # churn, a reorganisation: whole groups (churn of the users) move to the group half-way round
+            by_group: dict[int, list[int]] = {}
+            for group, user in pairs:
+                by_group.setdefault(group, []).append(user)
+            moved: set[tuple[int, int]] = set()
+            joined: set[tuple[int, int]] = set()
+            for group in range(groups):
+                if len(moved) >= users * churn:
+                    break
+                moved |= {(group, user) for user in by_group.get(group, [])}
+                joined |= {((group + groups // 2) % groups, user) for user in by_group.get(group, [])}
+            churned = desired(users, groups, sorted((set(pairs) - moved) | joined))
+            the_plan = timed("churn plan", lambda: plan(churned, snapshot, RULES))
+            performer = CloudPerformer(client)
+            result = timed("churn apply", lambda: apply(the_plan, performer, RULES, retry=RetryPolicy()))
+            assert result.ok, result.summary()
+            by_method = counters(port)["by_method"]
+            summary = the_plan.summary()
+            changes = int(summary.get("add_membership", 0) + summary.get("remove_membership", 0))
+            results["membership changes"] = changes
+            results["churn writes"] = sum(n for method, n in by_method.items() if method != "GET")
+            results["churn reads"] = by_method.get("GET", 0)
+            results["writes per membership change"] = round(results["churn writes"] / max(changes, 1), 4)
+            client.close()
+        finally:
+            emulator.kill()  # not terminate: a graceful stop would write the whole state file back
+            emulator.wait(30)
+    results["load average at end"] = round(os.getloadavg()[0], 2)
+    return results
+
+
+def markdown(results: dict[str, Any], argv: list[str], module: str = "bench.run") -> str:
+    """A dated section: the machine, the command, wall and CPU seconds and requests of each measure."""
+    cpu = results["cpu"]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def row(label: str, name: str, extra: str = "") -> str:
+        spent = cpu[name]
+        emulator = f", emulator {spent['emulator cpu']:.1f}" if "emulator cpu" in spent else ""
+        return f"| {label} | {results[name]:.1f} | {spent['cpu']:.1f}{emulator} | {extra} |"
+
+    return "\n".join(
+        [
+            f"## Atlassian Cloud target, run of {when}",
+            "",
+            f"- Machine: {machine()}",
+            f"- Command: `{command_line(argv, module)}` (from the repository root)",
+            f"- Size: {results['users']:,} users, {results['groups']:,} groups, "
+            f"{results['memberships']:,} memberships; load average {results['load average at start']} at "
+            f"the start, {results['load average at end']} at the end",
+            "",
+            "| measure | wall s | CPU s (this process, emulator) | requests, result |",
+            "| --- | ---: | --- | --- |",
+            row(
+                "floor: bare `http.client` walk of every page", "floor", f"{results['floor requests']:,} GETs"
+            ),
+            row(
+                "read: the Cloud target's read into the frames",
+                "read",
+                f"{results['read requests']:,} GETs; **{results['read / floor']}x the floor**",
+            ),
+            row("noop plan", "noop plan", f"{results['noop operations']} operations"),
+            row("churn plan", "churn plan", f"{results['membership changes']:,} membership changes"),
+            row(
+                "churn apply",
+                "churn apply",
+                f"{results['churn writes']:,} writes, {results['churn reads']:,} GETs: "
+                f"**{results['writes per membership change']} writes per membership change**",
+            ),
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,82 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--churn", type=float, default=0.01)
     parser.add_argument("--member-batch", type=int, default=100)
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {"users": args.users, "groups": args.groups, "memberships": args.memberships}
-    pairs = membership_pairs(args.users, args.groups, args.memberships)
-    with tempfile.TemporaryDirectory() as folder:
-        state = Path(folder) / "cloud.json"
-        timed("write state", results, lambda: write_state(state, args.users, args.groups, pairs))
-        port = free_port()
-        command = [
-            *(
-                sys.executable,
-                "-m",
-                "sandbox.atlassian_cloud",
-                "--port",
-                str(port),
-                "--directory-id",
-                DIRECTORY,
-            ),
-            *("--token", TOKEN, "--state", str(state), "--save-interval", "100000"),
-        ]
-        emulator = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
-        try:
-            timed(
-                "emulator start",
-                results,
-                lambda: wait_until_up(port, emulator),
-            )
-            counters(port)
-            seen = timed("floor", results, lambda: floor_walk(port))
-            assert seen == args.users + args.groups, seen
-            results["floor requests"] = counters(port)["total"]
-            client = ScimClient(
-                f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
-                token=TOKEN,
-                member_batch=args.member_batch,
-                retry=RetryPolicy(max_attempts=3),
-            )
-            snapshot = timed("read", results, lambda: to_snapshot(client.users(), client.groups()))
-            assert len(snapshot.memberships) == len(pairs)
-            results["read / floor"] = round(results["read"] / results["floor"], 2)
-            read_requests = counters(port)["total"]
-            results["read requests"] = read_requests
-            wanted = desired(args.users, args.groups, pairs)
-            noop = timed("noop plan", results, lambda: plan(wanted, snapshot, RULES))
-            results["noop operations"] = len(noop)
-            # churn, a reorganisation: whole groups (--churn of the users) move to the group half-way round
-            by_group: dict[int, list[int]] = {}
-            for group, user in pairs:
-                by_group.setdefault(group, []).append(user)
-            moved: set[tuple[int, int]] = set()
-            joined: set[tuple[int, int]] = set()
-            for group in range(args.groups):
-                if len(moved) >= args.users * args.churn:
-                    break
-                moved |= {(group, user) for user in by_group.get(group, [])}
-                joined |= {
-                    ((group + args.groups // 2) % args.groups, user) for user in by_group.get(group, [])
-                }
-            churned = desired(args.users, args.groups, sorted((set(pairs) - moved) | joined))
-            the_plan = timed("churn plan", results, lambda: plan(churned, snapshot, RULES))
-            performer = CloudPerformer(client)
-            result = timed(
-                "churn apply", results, lambda: apply(the_plan, performer, RULES, retry=RetryPolicy())
-            )
-            assert result.ok, result.summary()
-            by_method = counters(port)["by_method"]
-            changes = int(
-                the_plan.summary().get("add_membership", 0) + the_plan.summary().get("remove_membership", 0)
-            )
-            results["membership changes"] = changes
-            results["churn writes"] = sum(n for method, n in by_method.items() if method != "GET")
-            results["churn reads"] = by_method.get("GET", 0)
-            results["writes per membership change"] = round(results["churn writes"] / max(changes, 1), 4)
-            client.close()
-            print(json.dumps(results), flush=True)
-        finally:
-            emulator.kill()  # not terminate: a graceful stop would write the whole state file back
-            emulator.wait(30)
+    results = run(args.users, args.groups, args.memberships, args.churn, args.member_batch)
+    print(json.dumps(results), flush=True)
+    print(markdown(results, sys.argv[1:] if argv is None else argv, "bench.cloud"), file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,10 @@ Scenarios (bench/scenarios.py):
   noop     100,000 / 5,000 / ~1,000,000, Confluence already in sync
   churn    the same, Confluence as synced yesterday (1% renamed, 0.5% left, 0.5% joined, moves)
   scale    noop at 25,000, 50,000 and 100,000 users
-  all      initial, scale and churn
+  cloud    the Atlassian Cloud target at 100,000 / 5,000 / 1,000,000 (bench/cloud.py): its read
+           against a bare paged GET walk of its emulator, noop plan, churn plan and apply, with
+           CPU seconds (this process, the emulator), requests and the load average
+  all      initial, scale, churn and cloud
 
 Each scenario runs the pipeline in a fresh process against slapd and the
 Confluence emulator (each its own process), and measures the floors on the
@@ -22,11 +25,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
+from bench import cloud
 from bench.dataset import SUFFIX, Dataset
 from bench.results import markdown
 from bench.runner import run_scenario
-from bench.scenarios import CHOICES, selected
+from bench.scenarios import CHOICES, Scenario, cloud_size, selected
 from bench.services import EmulatorProcess
 from sandbox.openldap import OpenLdapSandbox
 
@@ -60,10 +65,33 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = selected(args.scenario, args.users)
     except ValueError as error:
         parser.error(str(error))
+    cloud_at = cloud_size(args.scenario, args.users)
 
     args.out.mkdir(parents=True, exist_ok=True)
     # The library logs every dry-run request the write floor records; stdout is for results only.
     logging.getLogger("confluence_provisioning").setLevel(logging.WARNING)
+    results = []
+    if scenarios:
+        results = _pipeline_scenarios(scenarios, args)
+    cloud_results = None
+    if cloud_at is not None:
+        _progress(
+            f"cloud: {cloud_at.users} users, {cloud_at.groups} groups, {cloud_at.memberships} memberships"
+        )
+        cloud_results = cloud.run(cloud_at.users, cloud_at.groups, cloud_at.memberships)
+        print(json.dumps(cloud_results), flush=True)
+    if not args.no_results:
+        with args.results.open("a", encoding="utf-8") as table:
+            if results:
+                table.write("\n" + markdown(results, args_list))
+            if cloud_results is not None:
+                table.write("\n" + cloud.markdown(cloud_results, args_list))
+        _progress(f"appended the table to {args.results}")
+    return 0
+
+
+def _pipeline_scenarios(scenarios: list[Scenario], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The LDAP-to-Data Center pipeline scenarios, each printed as its JSON line when done."""
     results = []
     with EmulatorProcess(args.out / "emulator.log") as emulator:
         for size, same_size in itertools.groupby(scenarios, key=lambda scenario: scenario.size):
@@ -86,11 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     print(json.dumps(result), flush=True)
                     results.append(result)
-    if not args.no_results:
-        with args.results.open("a", encoding="utf-8") as table:
-            table.write("\n" + markdown(results, args_list))
-        _progress(f"appended the table to {args.results}")
-    return 0
+    return results
 
 
 def _progress(message: str) -> None:

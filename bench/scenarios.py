@@ -27,12 +27,18 @@ SCENARIOS: dict[str, Scenario] = {
     "noop": Scenario("noop", FULL, Start.in_sync),
     "churn": Scenario("churn", FULL, Start.drifted),
 }
+# The Atlassian Cloud target (bench.cloud): its own emulator, no LDAP; read, noop and churn at the
+# full size. In "all" it runs last.
+CLOUD = Scenario("cloud", FULL, Start.in_sync)
 # noop at these sizes too shows whether cost per user stays flat (the largest is noop itself)
 SCALE_USERS = (25_000, 50_000)
 
 
 def selected(name: str, users: int | None) -> list[Scenario]:
-    """The scenarios ``--scenario name`` runs, in order; ``users`` resizes a single scenario."""
+    """The pipeline scenarios ``--scenario name`` runs, in order; ``users`` resizes a single scenario.
+    ("cloud" runs none of them: see ``cloud_size``.)"""
+    if name == CLOUD.name:
+        return []
     if name in SCENARIOS:
         scenario = SCENARIOS[name]
         return [scenario if users is None else scenario.scaled(users)]
@@ -43,4 +49,11 @@ def selected(name: str, users: int | None) -> list[Scenario]:
     return series if name == "scale" else [SCENARIOS["initial"], *series, SCENARIOS["churn"]]
 
 
-CHOICES = (*SCENARIOS, "scale", "all")
+def cloud_size(name: str, users: int | None) -> CompanySize | None:
+    """The size the Cloud benchmark runs at for ``--scenario name``, or None when it does not run."""
+    if name == CLOUD.name:
+        return (CLOUD if users is None else CLOUD.scaled(users)).size
+    return CLOUD.size if name == "all" else None
+
+
+CHOICES = (*SCENARIOS, "scale", CLOUD.name, "all")

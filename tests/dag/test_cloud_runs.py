@@ -8,11 +8,15 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from confluence_provisioning.audit import account_links
 from sandbox.atlassian_cloud import CloudEmulatorServer
 from tests.dag.conftest import CLOUD_RULES, Site
 from tests.dag.test_dag_runs import confluence_state
+from tests.targets.atlassian_cloud.conftest import client_of
 
+HELEN = "helen.marsh@example.com"  # uid=ceo in the example directory
 VERIFIED = ("example.com", "contractor.example.org")  # the domains of the example directory
 
 
@@ -64,6 +68,8 @@ def writes(server: CloudEmulatorServer) -> dict[str, int]:
 def test_the_example_directory_syncs_into_cloud_and_a_second_run_sends_nothing(
     cloud_site: Site, cloud: CloudEmulatorServer, cloud_rules: str
 ) -> None:
+    with client_of(cloud) as client:  # an account made before the sync: no externalId
+        _, helen = client.create_user(HELEN, HELEN, "Helen Marsh", external_id=None)
     first = cloud_site.run(rules_file=cloud_rules)
     assert first.state == "success"
     after = cloud_state(cloud)
@@ -72,7 +78,11 @@ def test_the_example_directory_syncs_into_cloud_and_a_second_run_sends_nothing(
     assert "confluence-users" in after["groups"]
     members = {user for group, user in after["memberships"] if group == "confluence-users"}
     assert members == set(after["users"])
-    assert all(user.get("externalId") for user in cloud.state["Users"])  # the IdP's entryUUID
+    carried = {user["id"]: user.get("externalId") for user in cloud.state["Users"]}
+    assert carried.pop(helen) is None and all(carried.values())  # the IdP's entryUUID
+    with cloud_site.audit() as store, store.engine.connect() as conn:  # helen was adopted and linked
+        links = conn.execute(sa.select(account_links.c.account_id, account_links.c.idp_id)).all()
+    assert [account_id for account_id, _ in links] == [helen] and len(links[0][1]) == 36
     counts = cloud.emulator.counters.as_json()["by_route"]
     patches = counts["PATCH /scim/directory/{directoryId}/Groups/{id}"]
     assert patches < len(after["memberships"]) / 5  # memberships went many to a request
