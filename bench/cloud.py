@@ -46,6 +46,7 @@ from tests.emulator.test_cli import free_port
 from tests.plan.states import State
 
 DIRECTORY, TOKEN = "bench", "bench-key"
+READ_ROUNDS = 2
 META = {"created": "2026-01-01T00:00:00Z", "lastModified": "2026-01-01T00:00:00Z", "version": 'W/"1"'}
 RULES = Settings.model_validate(
     {
@@ -207,9 +208,10 @@ class Measures:
         }
         if self.emulator_pid:
             measure["emulator cpu"] = round(emulator_cpu(self.emulator_pid) - served, 3)
-        self.results[name] = measure["seconds"]
-        self.results.setdefault("cpu", {})[name] = {k: v for k, v in measure.items() if k != "seconds"}
         print(json.dumps({"measure": name, **measure}), file=sys.stderr, flush=True)
+        if measure["seconds"] < self.results.get(name, float("inf")):  # a measure taken again: the best
+            self.results[name] = measure["seconds"]
+            self.results.setdefault("cpu", {})[name] = {k: v for k, v in measure.items() if k != "seconds"}
         return value
 
 
@@ -240,20 +242,24 @@ def run(
         try:
             timed("emulator start", lambda: wait_until_up(port, emulator))
             measures.emulator_pid = emulator.pid
-            counters(port)
-            seen = timed("floor", lambda: floor_walk(port))
-            assert seen == users + groups, seen
-            results["floor requests"] = counters(port)["total"]
             client = ScimClient(
                 f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
                 token=TOKEN,
                 member_batch=member_batch,
                 retry=RetryPolicy(max_attempts=3),
             )
-            snapshot = timed("read", lambda: to_snapshot(client.users(), client.groups()))
-            assert len(snapshot.memberships) == len(pairs)
+            # floor and read in turns, the best of each kept: other load on the machine comes and goes
+            for _ in range(READ_ROUNDS):
+                counters(port)
+                seen = timed("floor", lambda: floor_walk(port))
+                assert seen == users + groups, seen
+                results["floor requests"] = counters(port)["total"]
+                snapshot = timed("read", lambda: to_snapshot(client.users(), client.groups()))
+                assert len(snapshot.memberships) == len(pairs)
+                results["read requests"] = counters(port)["total"]
             results["read / floor"] = round(results["read"] / results["floor"], 2)
-            results["read requests"] = counters(port)["total"]
+            spent = {name: sum(results["cpu"][name].values()) for name in ("floor", "read")}
+            results["read / floor in CPU"] = round(spent["read"] / spent["floor"], 2)
             wanted = desired(users, groups, pairs)
             noop = timed("noop plan", lambda: plan(wanted, snapshot, RULES))
             results["noop operations"] = len(noop)
@@ -308,6 +314,8 @@ def markdown(results: dict[str, Any], argv: list[str], module: str = "bench.run"
             f"{results['memberships']:,} memberships; load average {results['load average at start']} at "
             f"the start, {results['load average at end']} at the end",
             "",
+            f"Floor and read ran {READ_ROUNDS} times in turns; the faster round of each is shown.",
+            "",
             "| measure | wall s | CPU s (this process, emulator) | requests, result |",
             "| --- | ---: | --- | --- |",
             row(
@@ -316,7 +324,8 @@ def markdown(results: dict[str, Any], argv: list[str], module: str = "bench.run"
             row(
                 "read: the Cloud target's read into the frames",
                 "read",
-                f"{results['read requests']:,} GETs; **{results['read / floor']}x the floor**",
+                f"{results['read requests']:,} GETs; **{results['read / floor']}x the floor** "
+                f"({results['read / floor in CPU']}x in CPU seconds, both processes)",
             ),
             row("noop plan", "noop plan", f"{results['noop operations']} operations"),
             row("churn plan", "churn plan", f"{results['membership changes']:,} membership changes"),
