@@ -4,6 +4,7 @@ and confirmed by a read). As ``tests/apply/test_killed_run.py`` does for Data Ce
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from confluence_provisioning.apply.applier import apply
@@ -16,10 +17,10 @@ from tests.apply.test_killed_run import apply_until_killed, reported_done
 from tests.targets.atlassian_cloud.conftest import client_of, counters
 from tests.targets.atlassian_cloud.test_target import RULES, cloud_state, people
 
-WANT = people(60)  # 60 users in staff, every other one in eng too
+WANT = people(40)  # 40 users in staff, every other one in eng too
 MAX_IN_FLIGHT = 4
-LATENCY_MS = 10  # each POST /Users: the stage takes about 60 / 4 * 10 ms, time to be killed in
-KILL_AFTER = 20  # creates served before the kill: well inside the stage
+LATENCY_MS = 10  # each POST /Users: the stage takes about 40 / 4 * 10 ms, time to be killed in
+KILL_AFTER = 12  # creates served before the kill: well inside the stage
 CREATE = "POST /scim/directory/{directoryId}/Users"
 
 
@@ -27,11 +28,23 @@ def creates(server: CloudEmulatorServer) -> int:
     return counters(server)["by_route"].get(CREATE, 0)
 
 
+def settled(server: CloudEmulatorServer) -> int:
+    """The creates served, once the requests in flight at the kill have landed (none for 0.2 s)."""
+    seen, deadline = creates(server), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = creates(server)
+        if now == seen:
+            return now
+        seen = now
+    raise AssertionError("the emulator kept serving creates after the kill")
+
+
 def test_a_killed_apply_is_finished_by_the_next_run(cloud: CloudEmulatorServer, tmp_path: Path) -> None:
     with client_of(cloud) as client:
         first_plan = plan(WANT, to_snapshot(client.users(), client.groups()), RULES)
     planned = {op.target for op in first_plan.operations if op.kind.value == "create_user"}
-    assert len(planned) == 60
+    assert len(planned) == 40
     plan_file = tmp_path / "plan.parquet"
     first_plan.to_frame().to_parquet(plan_file)
     cloud.emulator.set_faults([{"method": "POST", "path": "*/Users", "latency_ms": LATENCY_MS}])
@@ -42,12 +55,13 @@ def test_a_killed_apply_is_finished_by_the_next_run(cloud: CloudEmulatorServer, 
     reported = apply_until_killed(args, env, lambda: creates(cloud) >= KILL_AFTER, tmp_path)
 
     done = {target for _, target in reported_done(reported, "create_user")}
-    served_at_kill = creates(cloud)
+    served_at_kill = settled(cloud)
     landed = {user["userName"] for user in cloud.state["Users"]}
     assert KILL_AFTER <= served_at_kill < len(planned)
     assert done <= landed and len(landed) <= served_at_kill
 
     # the next run plans from the directory as the kill left it
+    cloud.emulator.set_faults([])
     with client_of(cloud) as client:
         second_plan = plan(WANT, to_snapshot(client.users(), client.groups()), RULES)
         second = apply(second_plan, CloudPerformer(client), RULES, retry=FAST_RETRY)
@@ -55,7 +69,6 @@ def test_a_killed_apply_is_finished_by_the_next_run(cloud: CloudEmulatorServer, 
     recreated = {op.target for op in second_plan.operations if op.kind.value == "create_user"}
     assert recreated == planned - landed  # nothing the first run created is created again
     assert recreated & done == set()
-    cloud.emulator.set_faults([])
 
     state = cloud_state(cloud)
     assert set(state["users"]) == planned and len(cloud.state["Users"]) == len(planned)  # one account each
