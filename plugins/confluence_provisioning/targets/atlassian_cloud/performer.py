@@ -6,7 +6,9 @@
   each, or one walk of all users when many are needed) and learns the ids of what it creates.
 - An account the plan renames (its email changed in the IdP: ``plan.identity``) is found by the
   name it has now (``user_name_now``), or by its new one when an earlier try renamed it already;
-  its update replaces ``userName`` and ``emails`` in one ``PATCH`` of the same SCIM id.
+  its update replaces ``userName`` and ``emails`` in one ``PATCH`` of the same SCIM id. A re-enable
+  of that account (same stage, sent concurrently) looks under both names; should the rename land
+  between its two reads, it fails as not found and the next run plans it again.
 - A 409 on a create is checked with a filtered read (never a second create): already true when the
   account is there and active. A 404 on a disable, a removal or a group deletion is already true.
 - With the connection's ``verified_domains``, an email outside them is refused before any request
