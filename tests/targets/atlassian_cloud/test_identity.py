@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from confluence_provisioning import mapping
 from confluence_provisioning.apply.applier import apply
 from confluence_provisioning.audit import AuditStore
+from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.plan.planner import Plan, plan
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.sources.ldap.ldif import ldif_snapshot
@@ -58,7 +58,7 @@ def directory(mails: dict[str, str]) -> str:
 
 def sync(cloud: CloudEmulatorServer, store: AuditStore, ldif: Path) -> tuple[Plan, dict[str, int]]:
     """Read the LDIF, map, plan with the store's links, keep the new ones, apply; the writes by route."""
-    wanted = mapping.map_rules(ldif_snapshot(ldif, RULES.source), RULES)
+    wanted = map_rules(ldif_snapshot(ldif, RULES.source), RULES)
     with client_of(cloud) as client:
         current = to_snapshot(client.users(), client.groups())
         the_plan = plan(wanted, current, RULES, account_links=store.account_links(SITE))
