@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from confluence_provisioning.apply.applier import apply
 from confluence_provisioning.audit import AuditStore
 from confluence_provisioning.mapping.stage import map_rules
@@ -20,7 +18,7 @@ from confluence_provisioning.targets.atlassian_cloud.performer import CloudPerfo
 from confluence_provisioning.targets.atlassian_cloud.snapshot import to_snapshot
 from sandbox.atlassian_cloud import CloudEmulatorServer
 from tests.apply.site import FAST_RETRY, OPEN_LIMITS
-from tests.targets.atlassian_cloud.conftest import client_of, counters
+from tests.targets.atlassian_cloud.conftest import client_of
 
 SITE = "atlassian_cloud:test-directory"
 USER_PATCH = "PATCH /scim/directory/{directoryId}/Users/{userId}"
@@ -64,10 +62,10 @@ def sync(cloud: CloudEmulatorServer, store: AuditStore, ldif: Path) -> tuple[Pla
         the_plan = plan(wanted, current, RULES, account_links=store.account_links(SITE))
         links = the_plan.links
         store.link_accounts(SITE, dict(zip(links["account_id"], links["idp_id"], strict=True)))
-        httpx.delete(f"{cloud.admin_url}/counters")
+        cloud.emulator.counters.clear()
         result = apply(the_plan, CloudPerformer(client), RULES, retry=FAST_RETRY)
     assert result.ok, result.summary()
-    by_route = counters(cloud)["by_route"]
+    by_route = cloud.emulator.counters.as_json()["by_route"]
     return the_plan, {route: n for route, n in by_route.items() if not route.startswith("GET")}
 
 
