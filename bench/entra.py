@@ -10,7 +10,8 @@ emulator in this process. Measured, each with wall time, CPU of this process and
 - full: the source's full read (``EntraReader`` with a state store, so it also takes the delta
   links and writes the snapshot) and the frames;
 - churn 1%: renames, leavers, hires and team moves applied to the tenant (not timed);
-- incremental: the next read from the saved delta links, and the frames;
+- incremental: the next read from the saved delta links, and the frames (with BENCH_PROFILE=1,
+  its cProfile on stderr);
 - full again: a full read of the changed tenant, whose frames the incremental ones must equal;
 - tokens: a client credentials token by one form POST against MSAL (import, discovery, first
   token), which is how the client's token library was chosen.
@@ -21,8 +22,10 @@ Prints one JSON line per measurement.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import resource
 import sys
 import tempfile
@@ -67,6 +70,7 @@ def measure(name: str, work: Callable[[], Any], requests: Callable[[], int], **e
         "seconds": round(time.perf_counter() - wall, 2),
         "cpu": round(_cpu() - cpu, 2),
         "requests": requests() - before_requests,
+        "load": round(os.getloadavg()[0], 1),  # other sessions' work: CPU seconds stay comparable
         **extra,
     }
     print(json.dumps(line), flush=True)
@@ -243,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             storage.read_frame(warm)
             with GraphClient(_options(server)) as client:
                 reader = EntraReader(client, SETTINGS)
-                full = measure("full_read", lambda: snapshot(reader.read(context)[0], SETTINGS), served)
+                full = measure("full_read", lambda: reader.read(context)[0].frames(SETTINGS), served)
                 print(json.dumps({"measure": "frames", "users": len(full.users), "groups": len(full.groups),
                                   "memberships": len(full.memberships)}), flush=True)  # fmt: skip
                 changes = churn_ldif(server, args.churn, args.seed)
@@ -251,18 +255,20 @@ def main(argv: list[str] | None = None) -> int:
                 counts = server.directory.apply_ldif(changes)
                 took = round(time.perf_counter() - started, 1)
                 print(json.dumps({"measure": "setup_churn", "seconds": took, **counts}), flush=True)
-                if os.environ.get("BENCH_PROFILE"):  # where an incremental read spends its time
-                    import cProfile
-
-                    cProfile.runctx("reader.read(context)", globals(), locals(), sort="cumulative")
 
                 def incremental_read() -> SourceSnapshot:
-                    return snapshot(reader.read(context)[0], SETTINGS)
+                    return reader.read(context)[0].frames(SETTINGS)
 
                 def full_read_again() -> SourceSnapshot:
                     return snapshot(reader.read_all(with_links=False)[0], SETTINGS)
 
+                profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+                if profile:  # where the incremental read spends its time (on stderr)
+                    profile.enable()
                 incremental = measure("incremental_read", incremental_read, served)
+                if profile:
+                    profile.disable()
+                    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
                 again = measure("full_read_after_churn", full_read_again, served)
         for name in ("users", "groups", "memberships"):
             pd.testing.assert_frame_equal(getattr(incremental, name), getattr(again, name), obj=name)

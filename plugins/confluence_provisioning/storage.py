@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -50,12 +51,12 @@ def run_folder(base: ObjectStoragePath, dag_id: str, run_id: str, run_after: dat
     return base / folder_name(dag_id) / run_after.strftime(_DATE_FORMAT) / folder_name(run_id)
 
 
-def write_frame(folder: ObjectStoragePath, name: str, frame: pd.DataFrame) -> str:
-    """Write ``frame`` as ``<folder>/<name>.parquet`` and return its URI."""
+def write_frame(folder: ObjectStoragePath, name: str, frame: pd.DataFrame, **parquet: Any) -> str:
+    """Write ``frame`` as ``<folder>/<name>.parquet`` (``parquet``: writer options) and return its URI."""
     path = folder / f"{name}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
+    frame.to_parquet(buffer, index=False, **parquet)
     path.write_bytes(buffer.getvalue())
     return str(path)
 

@@ -459,8 +459,7 @@ class DirectoryModel:
             if kind == "group" and entry.id in self.groups:
                 now = self._member_snapshot(self.groups[entry.id], by_uid)
                 was = before.get(entry.id, ())
-                added = tuple(m for m in now if m not in was)
-                removed = tuple(m for m in was if m not in now)
+                added, removed = _difference(now, was)
                 reported.add(entry.id)
                 if added or removed:
                     names = tuple(sorted({*names, MEMBER_ATTRIBUTES[entry.kind]}))
@@ -478,11 +477,16 @@ class DirectoryModel:
                         group_id,
                         group.dn,
                         (MEMBER_ATTRIBUTES[group.kind],),
-                        tuple(m for m in now if m not in was),
-                        tuple(m for m in was if m not in now),
+                        *_difference(now, was),
                     )
                 )
         return changes
+
+
+def _difference(now: tuple[str, ...], was: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(members added, members removed), each in its list's order; sets, as groups can be huge."""
+    now_set, was_set = set(now), set(was)
+    return tuple(m for m in now if m not in was_set), tuple(m for m in was if m not in now_set)
 
 
 # -- LDIF ---------------------------------------------------------------------------------------

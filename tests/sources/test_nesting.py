@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import numpy as np
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from confluence_provisioning.sources.nesting import Flattened, flatten
+from confluence_provisioning.sources.nesting import Flattened, cycles, flatten, flatten_numbered
 
 
 def rows(flat: Flattened) -> list[tuple[int, str, bool]]:
@@ -98,3 +99,22 @@ def test_flattening_agrees_with_a_plain_transitive_closure(
                 reached.add(node)
                 stack.extend(children[node])
         assert (group in reached) == (group in in_cycles)
+
+
+@settings(max_examples=40, deadline=None)  # the suite's time: numpy calls cost more than the rows
+@given(nested_groups(), st.sets(st.integers(0, 7)))
+def test_numbered_flattening_gives_flattens_rows_for_the_groups_asked(
+    groups: tuple[list[list[str]], list[list[int]]], wanted: set[int]
+) -> None:
+    users, children = groups
+    numbered = [["abcdef".index(user) for user in own] for own in users]
+    flat = flatten(numbered, children)
+    wanted = {group for group in wanted if group < len(users)}
+    edges = [(group, user) for group, own in enumerate(numbered) for user in own]
+    found = flatten_numbered(
+        np.array([g for g, _ in edges], np.int32), np.array([u for _, u in edges], np.int32), children, wanted
+    )
+    assert list(zip(found.groups.tolist(), found.users.tolist(), found.direct.tolist(), strict=True)) == [
+        row for row in rows(flat) if row[0] in wanted
+    ]
+    assert cycles(children) == flat.cycles

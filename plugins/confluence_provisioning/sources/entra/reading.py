@@ -6,8 +6,9 @@ Before it, when reads are incremental, the read asks both delta functions for a 
 (``$deltatoken=latest``), so whatever changes while it reads comes again next time.
 
 Incremental read: the users delta link and the groups delta link (``$select=displayName,members``)
-each give a round of changed and removed objects and ``members@delta``; they are applied to
-the last tenant state, and the new links are kept. A stale link (410, ``resyncRequired``,
+each give a round of changed and removed objects and ``members@delta``; they are collected as a
+``Delta`` and patched into the saved tables (``TenantTables.patched``), and the new links are
+kept. A stale link (410, ``resyncRequired``,
 ``syncStateNotFound``) makes it a full read.
 """
 
@@ -26,14 +27,18 @@ from confluence_provisioning.sources.entra.errors import EntraReadError
 from confluence_provisioning.sources.entra.hook import EntraHook
 from confluence_provisioning.sources.entra.tenant import (
     GROUP_PROPERTIES,
+    Delta,
     Tenant,
+    TenantTables,
     member_kind,
-    snapshot,
+    property_columns,
     user_properties,
 )
 from confluence_provisioning.sources.incremental import SourceState, fingerprint, read_state
 
 log = logging.getLogger("confluence_provisioning.sources.entra")
+
+TABLES_LAYOUT = 2  # the saved tables' layout (``tenant``): a state of another layout is read in full
 
 
 def read_source(settings: EntraSourceSettings, context: SourceContext) -> SourceSnapshot:
@@ -41,9 +46,9 @@ def read_source(settings: EntraSourceSettings, context: SourceContext) -> Source
     hook = EntraHook(settings.connection_id)
     with hook.get_conn(settings.retry) as client:
         reader = EntraReader(client, settings)
-        tenant, how = reader.read(context)
+        tables, how = reader.read(context)
         log.info("Read Entra ID (%s) with %d requests", how, client.requests)
-    return snapshot(tenant, settings)
+    return tables.frames(settings)
 
 
 class EntraReader:
@@ -57,24 +62,32 @@ class EntraReader:
     def incremental(self) -> bool:
         return self.settings.incremental and self.settings.memberships == "direct"
 
-    def read(self, context: SourceContext) -> tuple[Tenant, str]:
+    def read(self, context: SourceContext) -> tuple[TenantTables, str]:
         """The tenant now, and how it was read ("full", "incremental", "full (why)")."""
         if not self.incremental:
-            return self.read_all(with_links=False)[0], "full"
+            return TenantTables.of(self.read_all(with_links=False)[0], self.settings), "full"
         options = self.client.options
         key = f"entra_id:{options.tenant_id}:{self.settings.connection_id}"
-        digest = fingerprint(graph=options.graph_url, users=self.user_select, groups=self.group_select)
-        read: list[Tenant] = []  # the tenant as read: no need to rebuild it from its tables
+        # the saved tables hold the flattened memberships of usable users: what decides those too
+        digest = fingerprint(
+            graph=options.graph_url,
+            users=self.user_select,
+            groups=self.group_select,
+            include_guests=self.settings.include_guests,
+            nested_groups=self.settings.nested_groups,
+            tables=TABLES_LAYOUT,
+        )
+        read: list[TenantTables] = []  # the tables as read: no need to load them back
 
         def read_all() -> SourceState:
             tenant, cursor = self.read_all(with_links=context.states is not None)
-            read.append(tenant)
-            return tenant.to_state(cursor)
+            read.append(TenantTables.of(tenant, self.settings))
+            return read[-1].to_state(cursor)
 
         def read_changes(saved: SourceState) -> SourceState:
-            tenant, cursor = self.read_changes(Tenant.from_state(saved), saved.cursor)
-            read.append(tenant)
-            return tenant.to_state(cursor)
+            delta, cursor = self.read_changes(saved.cursor)
+            read.append(TenantTables.from_state(saved).patched(delta, self.settings))
+            return read[-1].to_state(cursor)
 
         _, how = read_state(
             context.states,
@@ -144,37 +157,15 @@ class EntraReader:
 
     # -- incremental read -----------------------------------------------------------------------
 
-    def read_changes(self, tenant: Tenant, cursor: Any) -> tuple[Tenant, dict[str, str]]:
-        """The saved tenant with the changes since ``cursor`` applied, and the links for next time."""
+    def read_changes(self, cursor: Any) -> tuple[Delta, dict[str, str]]:
+        """The changes since ``cursor``, and the links for next time."""
         links: dict[str, str] = {}
-        removed_users: set[str] = set()
+        delta = Delta(property_columns(self.settings))
         for item in self._round(cursor["users"], "users", links):
-            if "@removed" in item:
-                tenant.users.pop(item["id"], None)
-                removed_users.add(item["id"])
-            else:
-                tenant.users[item["id"]] = {**tenant.users.get(item["id"], {}), **self._user(item)}
+            delta.add_user(item)
         for item in self._round(cursor["groups"], "groups", links):
-            group_id = item["id"]
-            if "@removed" in item:
-                tenant.groups.pop(group_id, None)
-                tenant.members.pop(group_id, None)
-                continue
-            if "displayName" in item:
-                tenant.groups[group_id] = item["displayName"] or group_id
-            else:
-                tenant.groups.setdefault(group_id, group_id)
-            members = tenant.members.setdefault(group_id, {})
-            for member in item.get("members@delta", []):
-                if "@removed" in member:
-                    members.pop(member["id"], None)
-                else:
-                    members[member["id"]] = member_kind(member.get("@odata.type"))
-        if removed_users:  # Graph also says so per group; a removed user is in no group either way
-            for members in tenant.members.values():
-                for user_id in removed_users.intersection(members):
-                    del members[user_id]
-        return tenant, links
+            delta.add_group(item)
+        return delta, links
 
     def _round(self, link: str, name: str, links: dict[str, str]) -> Iterator[dict[str, Any]]:
         """The objects of one delta round; its final deltaLink goes into ``links[name]``."""

@@ -1,29 +1,46 @@
-"""The tenant as read: users, groups and each group's members, and the frames made from them.
+"""The tenant as read, the tables kept between runs, and the frames made from them.
 
-A full read and an incremental one both end here, in a ``Tenant``, and ``snapshot`` turns it into
-the shared frames; so the two kinds of read give the same frames for the same tenant. Between
-runs a tenant is kept as three tables (``to_state``/``from_state``): users (id, their properties
-as JSON), groups (id, name) and members (group id, member id, member kind).
+A full read fills a ``Tenant`` (dicts, as the pages come) and ``TenantTables.of`` numbers it; an
+incremental read collects a ``Delta`` and ``TenantTables.patched`` applies it to the saved tables,
+touching only what changed. Both end in ``TenantTables.frames``, so the two reads give the same
+frames for the same tenant.
+
+The tables (``to_state``/``from_state``, kept as Parquet by ``sources.incremental``):
+
+- users: ``id`` and each selected property as text (``_text``), sorted by id; a user's number is
+  its row;
+- groups: ``id``, ``name``, sorted by id; a group's number is its row;
+- edges: direct members that are known users or groups, by number (group, kind, member);
+- loose: the other direct members by id (devices, contacts, service principals, and users or
+  groups not (yet) read), as Graph reports them, so they count once they appear;
+- flat: the memberships frame by number (nesting flattened, only usable users), sorted as the
+  frame is: by group, direct before inherited, then user.
+
+Numbers follow id order, so renumbering after a change keeps every kept row's order: an
+incremental read remaps the saved numbers, drops the rows of what left, and recomputes only the
+groups a change reaches (their own members changed, a user in them became usable, or a group
+below them changed). "Usable": not a guest left out by the rules, and with a login.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
 from confluence_provisioning.settings import EntraSourceSettings
 from confluence_provisioning.sources.entra.errors import EntraReadError
 from confluence_provisioning.sources.incremental import SourceState
-from confluence_provisioning.sources.nesting import flatten
+from confluence_provisioning.sources.nesting import NumberedRows, contains, cycles, flatten_numbered
 from confluence_provisioning.sources.rejects import RejectLog
 
 log = logging.getLogger("confluence_provisioning.sources.entra")
@@ -31,8 +48,8 @@ log = logging.getLogger("confluence_provisioning.sources.entra")
 USER, GROUP = "user", "group"
 BASE_USER_PROPERTIES = ("id", "userPrincipalName", "displayName", "mail", "accountEnabled", "userType")
 GROUP_PROPERTIES = ("id", "displayName")
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder().decode
+USER_EDGE, GROUP_EDGE = 0, 1  # edges' kind column
+_SPACE = pa.scalar(" ", pa.large_string())
 
 
 def user_properties(settings: EntraSourceSettings) -> list[str]:
@@ -41,156 +58,528 @@ def user_properties(settings: EntraSourceSettings) -> list[str]:
     return list(dict.fromkeys([*BASE_USER_PROPERTIES, *named, *settings.extra_attributes]))
 
 
+def property_columns(settings: EntraSourceSettings) -> list[str]:
+    """The users table's columns after ``id``: the selected properties."""
+    return [name for name in user_properties(settings) if name != "id"]
+
+
 def member_kind(odata_type: str | None) -> str:
     """``user``, ``group``, or the other type's name (device, orgContact, servicePrincipal, ...)."""
     return (odata_type or "#microsoft.graph.directoryObject").rsplit(".", 1)[-1]
 
 
+def user_text(item: Mapping[str, Any], columns: Iterable[str]) -> dict[str, str | None]:
+    """The selected properties an answer carries, as table text (absent ones are left out)."""
+    return {name: _text(item[name]) for name in columns if name in item}
+
+
 @dataclass
 class Tenant:
+    """A full read as it arrives."""
+
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> selected properties
     groups: dict[str, str] = field(default_factory=dict)  # id -> displayName
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # group id -> member id -> kind
 
-    def to_state(self, cursor: dict[str, Any]) -> SourceState:
-        """Three tables; a group's members are one row (ids and kinds joined by spaces): a million
-        memberships load and save as five thousand strings, not a million rows."""
-        users = pd.DataFrame(
-            {"id": list(self.users), "properties": [_encode(p).decode() for p in self.users.values()]},
-            dtype="string",
-        )
-        groups = pd.DataFrame({"id": list(self.groups), "name": list(self.groups.values())}, dtype="string")
-        members = pd.DataFrame(
-            {
-                "group_id": list(self.members),
-                "member_ids": [" ".join(m) for m in self.members.values()],
-                "kinds": [" ".join(m.values()) for m in self.members.values()],
-            },
-            dtype="string",
-        )
-        return SourceState({"users": users, "groups": groups, "members": members}, cursor)
+
+@dataclass
+class GroupChange:
+    fresh: bool  # new, or removed and back: nothing of the saved group is kept
+    name: str | None = None  # None: unchanged
+    members: dict[str, str | None] = field(default_factory=dict)  # member id -> kind, None: removed
+
+    def row(self) -> tuple[bool, dict[str, str | None]]:
+        """As a groups table change (``_patched_rows``)."""
+        return self.fresh, {} if self.name is None else {"name": self.name}
+
+
+@dataclass
+class Delta:
+    """One round of both delta functions, as Graph gives it: the last word on each object counts."""
+
+    columns: list[str]  # the users table's property columns
+    users: dict[str, tuple[bool, dict[str, str | None]] | None] = field(default_factory=dict)
+    groups: dict[str, GroupChange | None] = field(default_factory=dict)  # None: removed
+
+    def add_user(self, item: Mapping[str, Any]) -> None:
+        """A user of ``/users/delta``: removed, or its properties merged into what is known."""
+        if "@removed" in item:
+            self.users[item["id"]] = None
+            return
+        earlier = self.users.get(item["id"], (False, {}))
+        fresh, known = earlier if earlier is not None else (True, {})  # removed, then back
+        self.users[item["id"]] = (fresh, {**known, **user_text(item, self.columns)})
+
+    def add_group(self, item: Mapping[str, Any]) -> None:
+        """A group of ``/groups/delta``: removed, renamed, or with members added or removed."""
+        group_id = item["id"]
+        if "@removed" in item:
+            self.groups[group_id] = None
+            return
+        change = self.groups.get(group_id)
+        if change is None:  # first seen, or seen removed: then it starts again from nothing
+            change = self.groups[group_id] = GroupChange(fresh=group_id in self.groups)
+        if "displayName" in item:
+            change.name = item["displayName"] or group_id
+        for member in item.get("members@delta", []):
+            removed = "@removed" in member
+            change.members[member["id"]] = None if removed else member_kind(member.get("@odata.type"))
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Direct members that are known users or groups, by number."""
+
+    group: np.ndarray  # int32
+    kind: np.ndarray  # int8: USER_EDGE or GROUP_EDGE
+    member: np.ndarray  # int32: a user's or a group's number
+
+    def __getitem__(self, rows: np.ndarray) -> Edges:
+        return Edges(self.group[rows], self.kind[rows], self.member[rows])
+
+    def keys(self) -> np.ndarray:
+        """One int64 per edge, to find edges by (group, kind, member)."""
+        return _edge_keys(self.group, self.kind, self.member)
+
+    @staticmethod
+    def concat(parts: list[Edges]) -> Edges:
+        return Edges(*(np.concatenate([getattr(p, n) for p in parts]) for n in ("group", "kind", "member")))
+
+
+@dataclass
+class TenantTables:
+    users: pa.Table  # id and the property columns, sorted by id
+    groups: pa.Table  # id, name, sorted by id
+    edges: Edges
+    loose: pa.Table  # group_id, member_id, kind
+    flat: NumberedRows  # the memberships frame by number
+
+    # -- a full read --------------------------------------------------------------------------
 
     @classmethod
-    def from_state(cls, state: SourceState) -> Tenant:
-        def values(frame: pd.DataFrame, column: str) -> list[Any]:
-            # through numpy: iterating a pandas string array costs ten times more
-            return frame[column].to_numpy(dtype=object).tolist()
-
-        users, groups, members = (state.tables[name] for name in ("users", "groups", "members"))
-        tenant = cls(
-            users=dict(zip(values(users, "id"), map(_decode, values(users, "properties")), strict=True)),
-            groups=dict(zip(values(groups, "id"), values(groups, "name"), strict=True)),
+    def of(cls, tenant: Tenant, settings: EntraSourceSettings) -> TenantTables:
+        user_ids = sorted(tenant.users)
+        columns = {
+            name: pa.array([_text(tenant.users[u].get(name)) for u in user_ids], pa.large_string())
+            for name in property_columns(settings)
+        }
+        users = pa.table({"id": pa.array(user_ids, pa.large_string()), **columns})
+        group_ids = sorted(tenant.groups)
+        names = [tenant.groups[g] for g in group_ids]
+        groups = pa.table(
+            {"id": pa.array(group_ids, pa.large_string()), "name": pa.array(names, pa.large_string())}
         )
-        tenant.members = {group_id: {} for group_id in tenant.groups}
-        columns = (values(members, name) for name in ("group_id", "member_ids", "kinds"))
-        for group_id, ids, kinds in zip(*columns, strict=True):
-            if ids:
-                tenant.members[group_id] = dict(zip(ids.split(" "), kinds.split(" "), strict=True))
-        return tenant
+        members = [tenant.members.get(g, {}) for g in group_ids]
+        numbers = np.repeat(np.arange(len(group_ids), dtype=np.int32), [len(m) for m in members])
+        ids = [member for m in members for member in m]
+        kinds = [kind for m in members for kind in m.values()]
+        edges, loose = _resolve(numbers, ids, kinds, _Index(users), _Index(groups), groups)
+        tables = cls(users, groups, edges, loose, _no_rows())
+        tables.flat = tables._memberships(range(len(group_ids)), _no_rows(), settings)
+        return tables
+
+    # -- between runs -------------------------------------------------------------------------
+
+    def to_state(self, cursor: dict[str, Any]) -> SourceState:
+        edges = pd.DataFrame(
+            {"group": self.edges.group, "kind": self.edges.kind, "member": self.edges.member}
+        )
+        flat = pd.DataFrame({"group": self.flat.groups, "user": self.flat.users, "direct": self.flat.direct})
+        tables = {
+            "users": _frame(self.users),
+            "groups": _frame(self.groups),
+            "loose": _frame(self.loose),
+            "edges": edges,
+            "flat": flat,
+        }
+        return SourceState(tables, cursor)
+
+    @classmethod
+    def from_state(cls, state: SourceState) -> TenantTables:
+        tables = state.tables
+
+        def text(name: str) -> pa.Table:
+            frame = tables[name]
+            schema = pa.schema([(column, pa.large_string()) for column in frame.columns])
+            return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).replace_schema_metadata(
+                None
+            )
+
+        def numbers(name: str, column: str, dtype: type) -> np.ndarray:
+            return tables[name][column].to_numpy().astype(dtype, copy=False)
+
+        edges = Edges(
+            *(
+                numbers("edges", c, t)
+                for c, t in (("group", np.int32), ("kind", np.int8), ("member", np.int32))
+            )
+        )
+        flat = NumberedRows(
+            *(numbers("flat", c, t) for c, t in (("group", np.int32), ("user", np.int32), ("direct", bool)))
+        )
+        return cls(
+            text("users").combine_chunks(), text("groups").combine_chunks(), edges, text("loose"), flat
+        )
+
+    # -- an incremental read ------------------------------------------------------------------
+
+    def patched(self, delta: Delta, settings: EntraSourceSettings) -> TenantTables:
+        """The tables after ``delta``; the memberships of the groups it reaches are recomputed."""
+        users, user_map = _patched_rows(self.users, delta.users)
+        group_rows = {g: None if change is None else change.row() for g, change in delta.groups.items()}
+        groups, group_map = _patched_rows(self.groups, group_rows, name_is_id=True)
+        user_index, group_index = _Index(users), _Index(groups)
+
+        # the saved edges renumbered: a removed user leaves every group (Graph says so per group
+        # too); a removed group's place in its parents is kept by id, as Graph keeps it
+        old = self.edges
+        group_of = group_map[old.group]
+        is_user = old.kind == USER_EDGE
+        member = np.empty(len(old.member), np.int64)
+        member[is_user] = user_map[old.member[is_user]]
+        member[~is_user] = group_map[old.member[~is_user]]
+        lost = (group_of >= 0) & ~is_user & (member < 0)
+        reached = set(group_of[lost].tolist())  # their parents' memberships change
+        keep = (group_of >= 0) & (member >= 0)
+        edges = Edges(group_of[keep].astype(np.int32), old.kind[keep], member[keep].astype(np.int32))
+        lost_loose = pa.table(
+            {
+                "group_id": groups["id"].take(pa.array(group_of[lost])),
+                "member_id": self.groups["id"].take(pa.array(old.member[lost])),
+                "kind": pa.array([GROUP] * int(lost.sum()), pa.large_string()),
+            }
+        )
+        removed_users = pa.array(
+            [u for u, change in delta.users.items() if change is None], pa.large_string()
+        )
+        loose = pa.concat_tables([self.loose, lost_loose])
+        loose = loose.filter(
+            pc.and_(
+                pc.is_in(loose["group_id"], value_set=groups["id"]),
+                pc.invert(pc.is_in(loose["member_id"], value_set=removed_users)),
+            )
+        )
+
+        # each changed group's members, by id: what a round says replaces what was
+        changes = {g: change for g, change in delta.groups.items() if change is not None}
+        number_of = dict(zip(changes, group_index.positions(list(changes)).tolist(), strict=True))
+        fresh = [g for g, change in changes.items() if change.fresh]
+        reached.update(number_of[g] for g, change in changes.items() if change.members or change.fresh)
+        said = [(g, m, k) for g, change in changes.items() for m, k in change.members.items()]
+        said_groups = np.array([number_of[g] for g, _, _ in said], np.int64)
+        said_ids = [m for _, m, _ in said]
+        unsaid = [np.empty(0, np.int64)]
+        for kind, index in ((USER_EDGE, user_index), (GROUP_EDGE, group_index)):
+            found = index.positions(said_ids)
+            unsaid.append(_edge_keys(said_groups[found >= 0], kind, found[found >= 0]))
+        cleared = _flags(len(groups), [number_of[g] for g in fresh])
+        edges = edges[~(contains(np.unique(np.concatenate(unsaid)), edges.keys()) | cleared[edges.group])]
+        loose_keys = pc.binary_join_element_wise(loose["group_id"], loose["member_id"], _SPACE)
+        said_keys = pa.array([f"{g} {m}" for g, m, _ in said], pa.large_string())
+        loose = loose.filter(
+            pc.invert(
+                pc.or_(
+                    pc.is_in(loose_keys, value_set=said_keys),
+                    pc.is_in(loose["group_id"], value_set=pa.array(fresh, pa.large_string())),
+                )
+            )
+        )
+        added = [(number_of[g], m, k) for g, m, k in said if k is not None]
+        new_edges, new_loose = _resolve(
+            np.array([a[0] for a in added], np.int32),
+            [a[1] for a in added],
+            [a[2] for a in added],  # type: ignore[misc]
+            user_index,
+            group_index,
+            groups,
+        )
+        # loose members known now (a user or group read after the group that has it)
+        now_known, still_loose = _resolve(
+            group_index.positions(loose["group_id"].to_pylist()).astype(np.int32),
+            loose["member_id"].to_pylist(),
+            loose["kind"].to_pylist(),
+            user_index,
+            group_index,
+            groups,
+        )
+        reached.update(now_known.group.tolist())
+        edges = Edges.concat([edges, new_edges, now_known])
+        loose = pa.concat_tables([still_loose, new_loose])
+
+        # a user who became usable (new, no longer a guest, a login now) appears in its groups;
+        # one no longer usable leaves every group's rows
+        usable = _usable(users, settings)
+        before = np.zeros(len(users), bool)
+        mapped = user_map >= 0
+        before[user_map[mapped]] = _usable(self.users, settings)[mapped]
+        gained = usable & ~before
+        is_user = edges.kind == USER_EDGE
+        is_user[is_user] = gained[edges.member[is_user]]
+        reached.update(edges.group[is_user].tolist())
+
+        tables = TenantTables(users, groups, edges, loose, _no_rows())
+        reached = tables._with_ancestors(reached, settings)
+        flat_group, flat_user = group_map[self.flat.groups], user_map[self.flat.users]
+        keep = (flat_group >= 0) & (flat_user >= 0)
+        keep[keep] = usable[flat_user[keep]]
+        keep[keep] = ~_flags(len(groups), reached)[flat_group[keep]]
+        kept = NumberedRows(
+            flat_group[keep].astype(np.int32), flat_user[keep].astype(np.int32), self.flat.direct[keep]
+        )
+        tables.flat = tables._memberships(reached, kept, settings)
+        return tables
+
+    # -- memberships --------------------------------------------------------------------------
+
+    def _subgroups(self, settings: EntraSourceSettings) -> list[list[int]]:
+        """Each group's member groups (none when the rules do not flatten nesting)."""
+        subgroups: list[list[int]] = [[] for _ in range(len(self.groups))]
+        if settings.nested_groups and settings.memberships == "direct":
+            nested = self.edges.kind == GROUP_EDGE
+            for parent, child in zip(
+                self.edges.group[nested].tolist(), self.edges.member[nested].tolist(), strict=True
+            ):
+                subgroups[parent].append(child)
+        for children in subgroups:
+            children.sort()
+        return subgroups
+
+    def _with_ancestors(self, groups: set[int], settings: EntraSourceSettings) -> set[int]:
+        parents: dict[int, list[int]] = {}
+        for parent, children in enumerate(self._subgroups(settings)):
+            for child in children:
+                parents.setdefault(child, []).append(parent)
+        found = list(groups)
+        seen = set(groups)
+        for group in found:  # grows while it is walked
+            for parent in parents.get(group, ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    found.append(parent)
+        return seen
+
+    def _memberships(
+        self, groups: Iterable[int], kept: NumberedRows, settings: EntraSourceSettings
+    ) -> NumberedRows:
+        """``kept`` with the memberships of ``groups`` (none of them in ``kept``) computed and merged in."""
+        usable = _usable(self.users, settings)
+        own = self.edges.kind == USER_EDGE
+        own[own] = usable[self.edges.member[own]]
+        rows = flatten_numbered(
+            self.edges.group[own], self.edges.member[own], self._subgroups(settings), set(groups)
+        )
+        group = np.concatenate([kept.groups, rows.groups])
+        order = np.argsort(group, kind="stable")  # two runs in order: a merge
+        return NumberedRows(
+            group[order],
+            np.concatenate([kept.users, rows.users])[order],
+            np.concatenate([kept.direct, rows.direct])[order],
+        )
+
+    # -- frames -------------------------------------------------------------------------------
+
+    def frames(self, settings: EntraSourceSettings) -> SourceSnapshot:
+        """The shared frames: guests left out unless the rules include them, nesting flattened."""
+        rejects = RejectLog()
+        guest = _is_guest(self.users)
+        in_scope = ~guest | settings.include_guests
+        has_login = pc.is_valid(self.users[settings.login_attribute]).to_numpy(zero_copy_only=False)
+        no_login = self.users.select(["id", "userPrincipalName"]).take(np.flatnonzero(in_scope & ~has_login))
+        where = pc.coalesce(no_login["userPrincipalName"], no_login["id"])
+        for user_id, dn in zip(no_login["id"].to_pylist(), where.to_pylist(), strict=True):
+            rejects.add(USER, dn, user_id, f"the user has no {settings.login_attribute}")
+        named = [settings.login_attribute, settings.email_attribute, settings.display_name_attribute]
+        columns = list(
+            dict.fromkeys(["id", "userPrincipalName", "accountEnabled", *named, *settings.extra_attributes])
+        )
+        usable = self.users.select(columns).filter(pa.array(in_scope & has_login))
+        if len(usable) < settings.min_users:
+            raise EntraReadError(
+                f"the tenant gave {len(usable)} usable users, fewer than source.min_users "
+                f"({settings.min_users}); an empty or shrunken directory is treated as a failed read: check "
+                "the app's permissions (User.Read.All), or lower source.min_users if the tenant really is "
+                "this small"
+            )
+        text = pd.arrays.ArrowStringArray
+        user_frame = pd.DataFrame(
+            {
+                "id": text(usable["id"]),
+                "dn": text(pc.coalesce(usable["userPrincipalName"], usable["id"])),
+                "login": text(usable[settings.login_attribute]),
+                "email": text(usable[settings.email_attribute]),
+                "display_name": text(usable[settings.display_name_attribute]),
+                "active": pc.fill_null(pc.not_equal(usable["accountEnabled"], "False"), True).to_numpy(),
+                **{_attribute(name): text(usable[name]) for name in settings.extra_attributes},
+            }
+        )
+        group_ids, names = self.groups["id"], self.groups["name"]
+        group_frame = pd.DataFrame({"id": text(group_ids), "dn": text(names), "name": text(names)})
+        membership_frame = pd.DataFrame(
+            {
+                "group_id": text(group_ids.take(pa.array(self.flat.groups))),
+                "user_id": text(self.users["id"].take(pa.array(self.flat.users))),
+                "direct": self.flat.direct,
+            }
+        )
+        name_list, id_list = names.to_pylist(), group_ids.to_pylist()
+        for cycle in cycles(self._subgroups(settings)):
+            path = " -> ".join(name_list[g] for g in [*cycle, cycle[0]])
+            rejects.add(
+                GROUP,
+                name_list[cycle[0]],
+                id_list[cycle[0]],
+                f"nested groups form a cycle ({path}); their members are flattened once, "
+                "fix the nesting in Entra ID",
+            )
+        guests = 0 if settings.include_guests else int(guest.sum())
+        others = Counter(k for k in self.loose["kind"].to_pylist() if k not in (USER, GROUP))
+        if guests or others:
+            ignored = ", ".join(f"{n} {kind}" for kind, n in sorted(others.items()))
+            log.info(
+                "Left out %d guest accounts (source.include_guests is false); ignored members: %s",
+                guests,
+                ignored or "none",
+            )
+        return SourceSnapshot(
+            frames.conform(user_frame, frames.USERS),
+            frames.conform(group_frame, frames.GROUPS),
+            frames.conform(membership_frame, frames.MEMBERSHIPS),
+            rejects.frame(),
+        )
 
 
 def snapshot(tenant: Tenant, settings: EntraSourceSettings) -> SourceSnapshot:
-    """The frames of a tenant: guests left out unless the rules include them, nesting flattened."""
-    rejects = RejectLog()
-    attributes = {name: f"{frames.ATTRIBUTE_PREFIX}{name.lower()}" for name in settings.extra_attributes}
+    """The frames of a full read."""
+    return TenantTables.of(tenant, settings).frames(settings)
+
+
+class _Index:
+    """Rows of a table sorted by id, by id (a binary search: cheaper than hashing every id)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.ids = table["id"].to_numpy(zero_copy_only=False)
+
+    def positions(self, ids: list[str]) -> np.ndarray:
+        """Each id's row, -1 where it has none."""
+        wanted = np.array(ids, dtype=object)
+        found = np.searchsorted(self.ids, wanted).astype(np.int64)
+        inside = found < len(self.ids)
+        inside[inside] = self.ids[found[inside]] == wanted[inside]
+        return np.where(inside, found, -1)
+
+
+def _flags(count: int, numbers: Iterable[int]) -> np.ndarray:
+    """A mask over ``count`` numbers, true at ``numbers``."""
+    flags = np.zeros(count, bool)
+    flags[np.fromiter(numbers, np.int64)] = True
+    return flags
+
+
+def _attribute(name: str) -> str:
+    return f"{frames.ATTRIBUTE_PREFIX}{name.lower()}"
+
+
+def _edge_keys(group: np.ndarray, kind: np.ndarray | int, member: np.ndarray) -> np.ndarray:
+    return (
+        (group.astype(np.int64) << 33)
+        | (np.int64(kind) << 32 if isinstance(kind, int) else kind.astype(np.int64) << 32)
+        | member
+    )
+
+
+def _is_guest(users: pa.Table) -> np.ndarray:
+    return pc.fill_null(pc.equal(users["userType"], "Guest"), False).to_numpy(zero_copy_only=False)
+
+
+def _usable(users: pa.Table, settings: EntraSourceSettings) -> np.ndarray:
+    """Users that become frame rows: with a login, and not guests the rules leave out."""
+    has_login = pc.is_valid(users[settings.login_attribute]).to_numpy(zero_copy_only=False)
+    return has_login if settings.include_guests else has_login & ~_is_guest(users)
+
+
+def _patched_rows(
+    table: pa.Table,
+    changes: Mapping[str, tuple[bool, dict[str, str | None]] | None],
+    *,
+    name_is_id: bool = False,
+) -> tuple[pa.Table, np.ndarray]:
+    """``table`` with rows changed, added (over the saved row unless fresh) and removed, sorted
+    by id; and each saved row's new number (-1: removed). A new group without a name: its id."""
+    ids = list(changes)
+    old = _Index(table).positions(ids)
+    saved = dict(
+        zip(
+            [i for i, p in zip(ids, old, strict=True) if p >= 0],
+            table.take(pa.array(old[old >= 0])).to_pylist(),
+            strict=True,
+        )
+    )
+    blank = dict.fromkeys(table.column_names)
     rows: list[dict[str, Any]] = []
-    guests = 0
-    for user_id in sorted(tenant.users):
-        props = tenant.users[user_id]
-        if props.get("userType") == "Guest" and not settings.include_guests:
-            guests += 1
-            continue
-        login = _text(props.get(settings.login_attribute))
-        where = _text(props.get("userPrincipalName")) or user_id
-        if not login:
-            rejects.add(USER, where, user_id, f"the user has no {settings.login_attribute}")
-            continue
-        row = {
-            "id": user_id,
-            "dn": where,
-            "login": login,
-            "email": _text(props.get(settings.email_attribute)),
-            "display_name": _text(props.get(settings.display_name_attribute)),
-            "active": props.get("accountEnabled") is not False,
-        }
-        for name, column in attributes.items():
-            row[column] = _text(props.get(name))
-        rows.append(row)
-    if len(rows) < settings.min_users:
-        raise EntraReadError(
-            f"the tenant gave {len(rows)} usable users, fewer than source.min_users ({settings.min_users}); "
-            "an empty or shrunken directory is treated as a failed read: check the app's permissions "
-            "(User.Read.All), or lower source.min_users if the tenant really is this small"
-        )
-    users = frames.from_records(rows, frames.USERS) if rows else frames.empty(frames.USERS)
-    for column in attributes.values():
-        if column not in users.columns:
-            users[column] = pd.Series(dtype=frames.STRING)
-    group_ids = sorted(tenant.groups)
-    groups = frames.from_records(
-        ({"id": g, "dn": tenant.groups[g], "name": tenant.groups[g]} for g in group_ids), frames.GROUPS
+    for row_id, change in changes.items():
+        if change is not None:
+            fresh, values = change
+            base = None if fresh else saved.get(row_id)
+            rows.append(
+                {**(base or ({**blank, "name": row_id} if name_is_id else blank)), **values, "id": row_id}
+            )
+    keep = np.ones(len(table), bool)
+    keep[old[old >= 0]] = False
+    kept = np.flatnonzero(keep)
+    combined = pa.concat_tables(
+        [table.filter(pa.array(keep)), pa.Table.from_pylist(rows, schema=table.schema)]
     )
-    memberships, others = _memberships(tenant, group_ids, [row["id"] for row in rows], settings, rejects)
-    if guests or others:
-        ignored = ", ".join(f"{count} {kind}" for kind, count in sorted(others.items()))
-        log.info("Left out %d guest accounts (source.include_guests is false); ignored members: %s",
-                 guests if not settings.include_guests else 0, ignored or "none")  # fmt: skip
-    return SourceSnapshot(users, groups, memberships, rejects.frame())
+    order = pc.sort_indices(combined["id"]).to_numpy()
+    number = np.empty(len(combined), np.int64)
+    number[order] = np.arange(len(combined))
+    mapping = np.full(len(table), -1, np.int64)
+    mapping[kept] = number[: len(kept)]
+    row_number = {row["id"]: len(kept) + n for n, row in enumerate(rows)}
+    for row_id, position in zip(ids, old.tolist(), strict=True):
+        if position >= 0 and row_id in row_number:
+            mapping[position] = number[row_number[row_id]]
+    return combined.take(pa.array(order)).combine_chunks(), mapping
 
 
-def _memberships(
-    tenant: Tenant,
-    group_ids: list[str],
-    user_ids: list[str],
-    settings: EntraSourceSettings,
-    rejects: RejectLog,
-) -> tuple[pd.DataFrame, Counter[str]]:
-    """Flattened memberships; users are numbered in id order, so rows are built by Arrow takes."""
-    group_number = {g: n for n, g in enumerate(group_ids)}
-    user_number = {u: n for n, u in enumerate(user_ids)}  # user_ids are sorted
-    direct_users: list[list[int]] = []
-    subgroups: list[list[int]] = []
-    others: Counter[str] = Counter()  # members that are neither users nor groups, by kind
-    nested = settings.nested_groups and settings.memberships == "direct"
-    for group_id in group_ids:
-        own: list[int] = []
-        children: list[int] = []
-        for member_id, kind in tenant.members.get(group_id, {}).items():
-            if kind == USER:
-                number = user_number.get(member_id)
-                if number is not None:
-                    own.append(number)
-            elif kind == GROUP:
-                if nested and member_id in group_number:
-                    children.append(group_number[member_id])
-            else:
-                others[kind] += 1
-        own.sort()
-        direct_users.append(own)
-        children.sort()
-        subgroups.append(children)
-    flat = flatten(direct_users, subgroups)
-    for cycle in flat.cycles:
-        path = " -> ".join(tenant.groups[group_ids[g]] for g in [*cycle, cycle[0]])
-        rejects.add(
-            GROUP,
-            tenant.groups[group_ids[cycle[0]]],
-            group_ids[cycle[0]],
-            f"nested groups form a cycle ({path}); their members are flattened once, "
-            "fix the nesting in Entra ID",
-        )
-    frame = pd.DataFrame(
+def _resolve(
+    group_numbers: np.ndarray,
+    member_ids: list[str],
+    kinds: list[str],
+    users: _Index,
+    groups: _Index,
+    group_table: pa.Table,
+) -> tuple[Edges, pa.Table]:
+    """Direct members as edges (known users and groups, by number) and the loose rest (by id)."""
+    kind = pa.array(kinds, pa.large_string())
+    is_user = pc.equal(kind, USER).to_numpy(zero_copy_only=False)
+    is_group = pc.equal(kind, GROUP).to_numpy(zero_copy_only=False)
+    member = np.full(len(member_ids), -1, np.int64)
+    ids = np.array(member_ids, dtype=object)
+    member[is_user] = users.positions(ids[is_user].tolist())
+    member[is_group] = groups.positions(ids[is_group].tolist())
+    known = member >= 0
+    edges = Edges(
+        group_numbers[known].astype(np.int32),
+        np.where(is_user[known], USER_EDGE, GROUP_EDGE).astype(np.int8),
+        member[known].astype(np.int32),
+    )
+    rest = pa.array(~known)
+    loose = pa.table(
         {
-            "group_id": pd.arrays.ArrowStringArray(
-                pa.array(group_ids, pa.large_string()).take(pa.array(flat.groups, pa.int64()))
-            ),
-            "user_id": pd.arrays.ArrowStringArray(
-                pa.array(user_ids, pa.large_string()).take(pa.array(flat.users, pa.int64()))
-            ),
-            "direct": np.array(flat.direct, dtype=bool),
+            "group_id": group_table["id"].take(pa.array(group_numbers, pa.int64())).filter(rest),
+            "member_id": pa.array(member_ids, pa.large_string()).filter(rest),
+            "kind": kind.filter(rest),
         }
     )
-    return frames.conform(frame, frames.MEMBERSHIPS), others
+    return edges, loose
+
+
+def _no_rows() -> NumberedRows:
+    return NumberedRows(np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, bool))
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.arrays.ArrowStringArray(table[name]) for name in table.column_names})
 
 
 def _text(value: Any) -> str | None:
