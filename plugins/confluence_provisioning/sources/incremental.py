@@ -6,8 +6,9 @@ e.g. users, groups, direct members) and a cursor (JSON: delta links, a timestamp
 Parquet files under the run storage base (``<base>/_source_state/<source>/<generation>/``), the
 cursor and the files' URIs one row of the audit store (``provisioning_source_states``), written
 after the files, so a crash leaves the previous state whole. The next run loads them and the
-kind applies the changes; the frames are then built from the tables exactly as after a full
-read, which is why the two agree.
+kind applies the changes to them (Entra patches numbered tables, touching only what changed;
+Okta merges its frames by id); each kind then makes its frames from the tables the same way
+after a full and an incremental read, which is why the two agree.
 
 ``read_state`` decides: a full read when the run asks for one (the DAG's ``full_read`` param),
 when nothing is saved, when the saved state was made with other settings (the fingerprint), or

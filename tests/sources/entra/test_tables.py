@@ -71,8 +71,6 @@ def _round(
         choice = rng.random()
         if choice < 0.3:
             users.append({"id": user_id, "@removed": {"reason": "deleted"}})
-            if rng.random() < 0.3:  # and back in the same round
-                users.append(_user(rng, user_id))
         elif choice < 0.6:
             users.append({"id": user_id, "displayName": f"Renamed {step}"})
         else:

@@ -228,83 +228,10 @@ class TenantTables:
         users, user_map = _patched_rows(self.users, delta.users)
         group_rows = {g: None if change is None else change.row() for g, change in delta.groups.items()}
         groups, group_map = _patched_rows(self.groups, group_rows, name_is_id=True)
-        user_index, group_index = _Index(users), _Index(groups)
-
-        # the saved edges renumbered: a removed user leaves every group (Graph says so per group
-        # too); a removed group's place in its parents is kept by id, as Graph keeps it
-        old = self.edges
-        group_of = group_map[old.group]
-        is_user = old.kind == USER_EDGE
-        member = np.empty(len(old.member), np.int64)
-        member[is_user] = user_map[old.member[is_user]]
-        member[~is_user] = group_map[old.member[~is_user]]
-        lost = (group_of >= 0) & ~is_user & (member < 0)
-        reached = set(group_of[lost].tolist())  # their parents' memberships change
-        keep = (group_of >= 0) & (member >= 0)
-        edges = Edges(group_of[keep].astype(np.int32), old.kind[keep], member[keep].astype(np.int32))
-        lost_loose = pa.table(
-            {
-                "group_id": groups["id"].take(pa.array(group_of[lost])),
-                "member_id": self.groups["id"].take(pa.array(old.member[lost])),
-                "kind": pa.array([GROUP] * int(lost.sum()), pa.large_string()),
-            }
-        )
-        removed_users = pa.array(
-            [u for u, change in delta.users.items() if change is None], pa.large_string()
-        )
-        loose = pa.concat_tables([self.loose, lost_loose])
-        loose = loose.filter(
-            pc.and_(
-                pc.is_in(loose["group_id"], value_set=groups["id"]),
-                pc.invert(pc.is_in(loose["member_id"], value_set=removed_users)),
-            )
-        )
-
-        # each changed group's members, by id: what a round says replaces what was
-        changes = {g: change for g, change in delta.groups.items() if change is not None}
-        number_of = dict(zip(changes, group_index.positions(list(changes)).tolist(), strict=True))
-        fresh = [g for g, change in changes.items() if change.fresh]
-        reached.update(number_of[g] for g, change in changes.items() if change.members or change.fresh)
-        said = [(g, m, k) for g, change in changes.items() for m, k in change.members.items()]
-        said_groups = np.array([number_of[g] for g, _, _ in said], np.int64)
-        said_ids = [m for _, m, _ in said]
-        unsaid = [np.empty(0, np.int64)]
-        for kind, index in ((USER_EDGE, user_index), (GROUP_EDGE, group_index)):
-            found = index.positions(said_ids)
-            unsaid.append(_edge_keys(said_groups[found >= 0], kind, found[found >= 0]))
-        cleared = _flags(len(groups), [number_of[g] for g in fresh])
-        edges = edges[~(contains(np.unique(np.concatenate(unsaid)), edges.keys()) | cleared[edges.group])]
-        loose_keys = pc.binary_join_element_wise(loose["group_id"], loose["member_id"], _SPACE)
-        said_keys = pa.array([f"{g} {m}" for g, m, _ in said], pa.large_string())
-        loose = loose.filter(
-            pc.invert(
-                pc.or_(
-                    pc.is_in(loose_keys, value_set=said_keys),
-                    pc.is_in(loose["group_id"], value_set=pa.array(fresh, pa.large_string())),
-                )
-            )
-        )
-        added = [(number_of[g], m, k) for g, m, k in said if k is not None]
-        new_edges, new_loose = _resolve(
-            np.array([a[0] for a in added], np.int32),
-            [a[1] for a in added],
-            [a[2] for a in added],  # type: ignore[misc]
-            user_index,
-            group_index,
-            groups,
-        )
-        # loose members known now (a user or group read after the group that has it)
-        now_known, still_loose = _resolve(
-            group_index.positions(loose["group_id"].to_pylist()).astype(np.int32),
-            loose["member_id"].to_pylist(),
-            loose["kind"].to_pylist(),
-            user_index,
-            group_index,
-            groups,
-        )
-        reached.update(now_known.group.tolist())
-        edges = Edges.concat([edges, new_edges, now_known])
-        loose = pa.concat_tables([still_loose, new_loose])
+        removed_users = [u for u, change in delta.users.items() if change is None]
+        edges, loose, reached = self._renumbered_members(users, user_map, groups, group_map, removed_users)
+        edges, loose, changed = _with_members_said(delta, edges, loose, _Index(users), groups)
+        reached |= changed
 
         # a user who became usable (new, no longer a guest, a login now) appears in its groups;
         # one no longer usable leaves every group's rows
@@ -312,10 +239,9 @@ class TenantTables:
         before = np.zeros(len(users), bool)
         mapped = user_map >= 0
         before[user_map[mapped]] = _usable(self.users, settings)[mapped]
-        gained = usable & ~before
-        is_user = edges.kind == USER_EDGE
-        is_user[is_user] = gained[edges.member[is_user]]
-        reached.update(edges.group[is_user].tolist())
+        gained = edges.kind == USER_EDGE
+        gained[gained] = (usable & ~before)[edges.member[gained]]
+        reached.update(edges.group[gained].tolist())
 
         tables = TenantTables(users, groups, edges, loose, _no_rows())
         reached = tables._with_ancestors(reached, settings)
@@ -328,6 +254,44 @@ class TenantTables:
         )
         tables.flat = tables._memberships(reached, kept, settings)
         return tables
+
+    def _renumbered_members(
+        self,
+        users: pa.Table,
+        user_map: np.ndarray,
+        groups: pa.Table,
+        group_map: np.ndarray,
+        removed_users: list[str],
+    ) -> tuple[Edges, pa.Table, set[int]]:
+        """The saved edges and loose members in the new numbers, and the groups that lost a subgroup.
+
+        A removed user leaves every group (Graph says so per group too); a removed group's place
+        in its parents is kept by id, as Graph keeps it (it may be restored).
+        """
+        old = self.edges
+        group_of = group_map[old.group]
+        is_user = old.kind == USER_EDGE
+        member = np.empty(len(old.member), np.int64)
+        member[is_user] = user_map[old.member[is_user]]
+        member[~is_user] = group_map[old.member[~is_user]]
+        lost = (group_of >= 0) & ~is_user & (member < 0)
+        keep = (group_of >= 0) & (member >= 0)
+        edges = Edges(group_of[keep].astype(np.int32), old.kind[keep], member[keep].astype(np.int32))
+        lost_loose = pa.table(
+            {
+                "group_id": groups["id"].take(pa.array(group_of[lost])),
+                "member_id": self.groups["id"].take(pa.array(old.member[lost])),
+                "kind": pa.array([GROUP] * int(lost.sum()), pa.large_string()),
+            }
+        )
+        loose = pa.concat_tables([self.loose, lost_loose])
+        loose = loose.filter(
+            pc.and_(
+                pc.is_in(loose["group_id"], value_set=groups["id"]),
+                pc.invert(pc.is_in(loose["member_id"], value_set=pa.array(removed_users, pa.large_string()))),
+            )
+        )
+        return edges, loose, set(group_of[lost].tolist())
 
     # -- memberships --------------------------------------------------------------------------
 
@@ -446,6 +410,61 @@ class TenantTables:
             frames.conform(membership_frame, frames.MEMBERSHIPS),
             rejects.frame(),
         )
+
+
+def _with_members_said(
+    delta: Delta, edges: Edges, loose: pa.Table, users: _Index, groups: pa.Table
+) -> tuple[Edges, pa.Table, set[int]]:
+    """Edges and loose members with what the groups round says (for each member it names, its
+    word replaces what was), loose members known now made edges; and the groups that changed."""
+    group_index = _Index(groups)
+    changes = {g: change for g, change in delta.groups.items() if change is not None}
+    number_of = dict(zip(changes, group_index.positions(list(changes)).tolist(), strict=True))
+    fresh = [g for g, change in changes.items() if change.fresh]
+    changed = {number_of[g] for g, change in changes.items() if change.members or change.fresh}
+    said = [(g, m, k) for g, change in changes.items() for m, k in change.members.items()]
+    said_groups = np.array([number_of[g] for g, _, _ in said], np.int64)
+    said_ids = [m for _, m, _ in said]
+    unsaid = [np.empty(0, np.int64)]
+    for kind, index in ((USER_EDGE, users), (GROUP_EDGE, group_index)):
+        found = index.positions(said_ids)
+        unsaid.append(_edge_keys(said_groups[found >= 0], kind, found[found >= 0]))
+    drop = _flags(len(groups), [number_of[g] for g in fresh])[edges.group]
+    said_to = np.flatnonzero(
+        _flags(len(groups), number_of.values())[edges.group]
+    )  # the changed groups' edges
+    drop[said_to] |= contains(np.unique(np.concatenate(unsaid)), edges[said_to].keys())
+    edges = edges[~drop]
+    loose_keys = pc.binary_join_element_wise(loose["group_id"], loose["member_id"], _SPACE)
+    said_keys = pa.array([f"{g} {m}" for g, m, _ in said], pa.large_string())
+    loose = loose.filter(
+        pc.invert(
+            pc.or_(
+                pc.is_in(loose_keys, value_set=said_keys),
+                pc.is_in(loose["group_id"], value_set=pa.array(fresh, pa.large_string())),
+            )
+        )
+    )
+    added = [(number_of[g], m, k) for g, m, k in said if k is not None]
+    new_edges, new_loose = _resolve(
+        np.array([a[0] for a in added], np.int32),
+        [a[1] for a in added],
+        [str(a[2]) for a in added],
+        users,
+        group_index,
+        groups,
+    )
+    # loose members known now (a user or group read after the group that has it)
+    now_known, still_loose = _resolve(
+        group_index.positions(loose["group_id"].to_pylist()).astype(np.int32),
+        loose["member_id"].to_pylist(),
+        loose["kind"].to_pylist(),
+        users,
+        group_index,
+        groups,
+    )
+    changed.update(now_known.group.tolist())
+    return Edges.concat([edges, new_edges, now_known]), pa.concat_tables([still_loose, new_loose]), changed
 
 
 def snapshot(tenant: Tenant, settings: EntraSourceSettings) -> SourceSnapshot:
