@@ -271,7 +271,7 @@ class TenantTables:
         old = self.edges
         group_of = group_map[old.group]
         is_user = old.kind == USER_EDGE
-        member = np.empty(len(old.member), np.int64)
+        member = np.empty(len(old.member), np.int32)
         member[is_user] = user_map[old.member[is_user]]
         member[~is_user] = group_map[old.member[~is_user]]
         lost = (group_of >= 0) & ~is_user & (member < 0)
@@ -549,9 +549,9 @@ def _patched_rows(
         [table.filter(pa.array(keep)), pa.Table.from_pylist(rows, schema=table.schema)]
     )
     order = pc.sort_indices(combined["id"]).to_numpy()
-    number = np.empty(len(combined), np.int64)
+    number = np.empty(len(combined), np.int32)
     number[order] = np.arange(len(combined))
-    mapping = np.full(len(table), -1, np.int64)
+    mapping = np.full(len(table), -1, np.int32)
     mapping[kept] = number[: len(kept)]
     row_number = {row["id"]: len(kept) + n for n, row in enumerate(rows)}
     for row_id, position in zip(ids, old.tolist(), strict=True):
