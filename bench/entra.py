@@ -4,8 +4,9 @@
 
 One generated company (``bench.company``, as the LDAP benchmarks use) is served by the Entra
 emulator in this process. Measured, each with wall time, CPU of this process (``cpu``: the
-client and the emulator serving it), CPU of the client's thread alone (``client_cpu``: the
-emulator answers in its server thread), requests and the load average:
+client and the emulator serving it; ``system_cpu``: the kernel's part of it), CPU of the
+client's thread alone (``client_cpu``: the emulator answers in its server thread), requests and
+the load average:
 
 - floor: a bare paged GET walk of the same routes with one httpx client (token, users and
   groups at 999 a page, then every group's members page by page, one request after another);
@@ -64,14 +65,20 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _system_cpu() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
 def measure(name: str, work: Callable[[], Any], requests: Callable[[], int], **extra: Any) -> Any:
     before_requests, wall, cpu, client = requests(), time.perf_counter(), _cpu(), time.thread_time()
+    system = _system_cpu()
     result = work()
     line = {
         "measure": name,
         "seconds": round(time.perf_counter() - wall, 2),
         "cpu": round(_cpu() - cpu, 2),
         "client_cpu": round(time.thread_time() - client, 2),  # this thread: the emulator serves in another
+        "system_cpu": round(_system_cpu() - system, 2),  # of "cpu": the kernel's (memory faults, I/O)
         "requests": requests() - before_requests,
         "load": round(os.getloadavg()[0], 1),  # other sessions' work: CPU seconds stay comparable
         **extra,
