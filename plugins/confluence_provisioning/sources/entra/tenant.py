@@ -84,7 +84,7 @@ class Tenant:
 
 @dataclass
 class GroupChange:
-    fresh: bool  # new, or removed and back: nothing of the saved group is kept
+    fresh: bool  # removed and back in one round: nothing of the saved group is kept
     name: str | None = None  # None: unchanged
     members: dict[str, str | None] = field(default_factory=dict)  # member id -> kind, None: removed
 
@@ -499,11 +499,8 @@ def _attribute(name: str) -> str:
 
 
 def _edge_keys(group: np.ndarray, kind: np.ndarray | int, member: np.ndarray) -> np.ndarray:
-    return (
-        (group.astype(np.int64) << 33)
-        | (np.int64(kind) << 32 if isinstance(kind, int) else kind.astype(np.int64) << 32)
-        | member
-    )
+    """(group, kind, member) as one int64: members are numbered below 2**32."""
+    return (group.astype(np.int64) << 33) | (np.asarray(kind, np.int64) << 32) | member.astype(np.int64)
 
 
 def _is_guest(users: pa.Table) -> np.ndarray:
