@@ -26,6 +26,7 @@ DAG_FILE = REPO / "dags" / "confluence_provisioning_dag.py"
 DEV_TOOLS = {
     "pytest",
     "pytest-timeout",
+    "pytest-xdist",
     "hypothesis",
     "ruff",
     "pyinstrument",
