@@ -11,7 +11,10 @@ state:
               library alone costs them
   dags-test   ``airflow dags test``: the real DAG, every task in one process, no scheduler
   standalone  ``airflow standalone``: scheduler, DAG processor, API server and the
-              LocalExecutor, a process per task, as a small deployment runs it
+              LocalExecutor, a process per task, as a small deployment runs it, with the
+              settings README's "Scale out" recommends (``DEPLOYMENT_SETTINGS``, and the DAG's
+              libraries preloaded in the scheduler and the DAG processor)
+  standalone-defaults  the same with Airflow's defaults: every task imports the libraries
 
 and reports the DAG run's wall time (as Airflow records it), each task's wall
 time, the Airflow overhead (the DAG run's wall time minus the in-process
@@ -58,9 +61,16 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_ID = "confluence_provisioning"
-MODES = ("pipeline", "dags-test", "standalone")
+MODES = ("pipeline", "dags-test", "standalone", "standalone-defaults")
 RUN_TIMEOUT = 3600.0
 POOL = ("confluence_api", "2", "Confluence API writes")
+# README, "Scale out": the DAG file changes with a deployment, not every 30 s (Airflow's default);
+# a modified file is still parsed at once (file_parsing_sort_mode modified_time)
+DEPLOYMENT_SETTINGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600"}
+LOCAL_SETTINGS = """from confluence_provisioning.pipeline.preload import preload_for
+
+preload_for("scheduler", "dag-processor")
+"""
 # the DAG's tasks by the pipeline phase each one is; anything else is Airflow's own
 PHASE_OF_TASK = {
     "extract_source": "extract_source",
@@ -78,10 +88,19 @@ def phase_of(task_id: str) -> str:
 
 
 class AirflowHome:
-    """A throwaway Airflow home (SQLite) whose DAG reads the dataset's rules and the bench servers."""
+    """A throwaway Airflow home (SQLite) whose DAG reads the dataset's rules and the bench servers.
+
+    ``deployment``: with README's recommended settings and preloading, or Airflow's defaults.
+    """
 
     def __init__(
-        self, folder: Path, dataset: Dataset, ldap: OpenLdapSandbox, emulator: EmulatorProcess
+        self,
+        folder: Path,
+        dataset: Dataset,
+        ldap: OpenLdapSandbox,
+        emulator: EmulatorProcess,
+        *,
+        deployment: bool = True,
     ) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # a new metadata database for each measurement
         self.folder = folder
@@ -116,7 +135,11 @@ class AirflowHome:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            **(DEPLOYMENT_SETTINGS if deployment else {}),
         }
+        if deployment:
+            (folder / "config").mkdir(exist_ok=True)
+            (folder / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS, encoding="utf-8")
         self.airflow("db", "migrate")
         self.airflow("pools", "set", *POOL)
 
@@ -140,13 +163,22 @@ class AirflowHome:
             run_id,
         )
         tasks: dict[str, float] = {}
-        for task_id, task_start, task_end in self.query(
-            "SELECT task_id, start_date, end_date FROM task_instance WHERE dag_id = ? AND run_id = ?",
+        timeline: dict[str, dict[str, float]] = {}
+        begin = queued or started
+        for task_id, task_queued, task_start, task_end in self.query(
+            "SELECT task_id, queued_dttm, start_date, end_date FROM task_instance "
+            "WHERE dag_id = ? AND run_id = ?",
             DAG_ID,
             run_id,
         ):
             if task_start and task_end:
                 tasks[task_id] = tasks.get(task_id, 0.0) + seconds_between(task_start, task_end)
+                timeline[task_id] = {
+                    "queued": round(seconds_between(begin, task_queued or task_start), 2),
+                    "started": round(seconds_between(begin, task_start), 2),
+                    "ended": round(seconds_between(begin, task_end), 2),
+                    **self._startup(run_id, task_id),
+                }
         by_phase: dict[str, float] = {}
         for task_id, seconds in tasks.items():
             by_phase[phase_of(task_id)] = by_phase.get(phase_of(task_id), 0.0) + seconds
@@ -158,13 +190,54 @@ class AirflowHome:
                 phase: round(by_phase.get(phase, 0.0), 2) for phase in (*PHASES, "other")
             },
             "task_instances": len(tasks),
+            "timeline": timeline,
+            "no_task_running_seconds": round(
+                seconds_between(begin, ended)
+                - _covered([(t["started"], t["ended"]) for t in timeline.values()]),
+                2,
+            ),
         }
+
+    def _startup(self, run_id: str, task_id: str) -> dict[str, float]:
+        """From the task's log: its start-up (from its first line until the DAG file is parsed) and
+        the parse alone, as the Task SDK measures it."""
+        path = (
+            self.folder
+            / "logs"
+            / f"dag_id={DAG_ID}"
+            / f"run_id={run_id}"
+            / f"task_id={task_id}"
+            / "attempt=1.log"
+        )
+        if not path.exists():
+            return {}
+        first = None
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                first = first or event.get("timestamp")
+                if event.get("event") == "Worker startup parse complete" and first:
+                    return {
+                        "startup": round(seconds_between(first, event["timestamp"]), 2),
+                        "dag_file_parse": round(event.get("dag_file_parse_ms", 0) / 1000, 2),
+                    }
+        return {}
 
     def last_run_id(self) -> str:
         ((run_id,),) = self.query(
             "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", DAG_ID
         )
         return run_id
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of the intervals."""
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
 
 
 def seconds_between(start: str, end: str) -> float:
@@ -305,15 +378,20 @@ def measure(
     airflow_modes = [mode for mode in modes if mode != "pipeline"]
     if not airflow_modes:
         return results
-    home = AirflowHome(out / "airflow-home", dataset, ldap, emulator)
     figures: dict[str, dict[str, Any]] = {}
     if "dags-test" in airflow_modes:
         emulator.load_state(dataset.state(scenario.start))
+        home = AirflowHome(out / "airflow-home", dataset, ldap, emulator)
         figures["dags-test"] = {**dags_test(home), **_site_checks(emulator, dataset, pipeline)}
-    if "standalone" in airflow_modes:
+    for mode in ("standalone", "standalone-defaults"):
+        if mode not in airflow_modes:
+            continue
         emulator.load_state(dataset.state(scenario.start))
+        home = AirflowHome(
+            out / f"airflow-home-{mode}", dataset, ldap, emulator, deployment=mode == "standalone"
+        )
         with Standalone(home).running() as standalone:
-            figures["standalone"] = {
+            figures[mode] = {
                 **standalone.run(f"bench-{scenario.name}-{int(time.time())}"),
                 **_site_checks(emulator, dataset, pipeline),
             }
@@ -377,7 +455,31 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
             "yes" if all(result["checks"].values()) else "**no**",
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_timelines(results)]) + "\n"
+
+
+def _timelines(results: list[dict[str, Any]]) -> list[str]:
+    """Per Airflow mode, each task instance that ran: seconds from the run's start, its start-up."""
+    lines = []
+    for result in results:
+        if not result.get("timeline"):
+            continue
+        lines += [
+            "",
+            f"{result['scenario']}, {result['mode']}: seconds from the DAG run's start; *start-up* is "
+            "the task's log from its first line until the DAG file is parsed (*parse*: the parse "
+            f"alone); no task was running for {result['no_task_running_seconds']:.1f} s of the run.",
+            "",
+            "| task | queued | started | ended | wall | start-up | parse |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for task, times in sorted(result["timeline"].items(), key=lambda item: item[1]["started"]):
+            startup = [f"{times[key]:.1f}" if key in times else "" for key in ("startup", "dag_file_parse")]
+            lines.append(
+                f"| {task} | {times['queued']:.1f} | {times['started']:.1f} | {times['ended']:.1f} "
+                f"| {times['ended'] - times['started']:.1f} | {' | '.join(startup)} |"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
