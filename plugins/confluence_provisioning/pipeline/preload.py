@@ -11,7 +11,7 @@ seconds per task on a busy 2-core machine (bench/RESULTS.md, "The DAG run throug
 
     preload_for("scheduler", "dag-processor")
 
-Celery workers name ``MODULES`` in their ``imports`` instead (tests/distributed/celery_config.py).
+(``LOCAL_SETTINGS`` below.) Celery workers name ``MODULES`` in their ``imports`` instead (tests/distributed/celery_config.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ MODULES = (
     "confluence_provisioning.pipeline.recording",
     "confluence_provisioning.pipeline.approval",
 )
+
+# the deployment's airflow_local_settings.py, or the lines to add to it
+LOCAL_SETTINGS = """from confluence_provisioning.pipeline.preload import preload_for
+
+preload_for("scheduler", "dag-processor")
+"""
 
 
 def preload_for(*commands: str) -> bool:
