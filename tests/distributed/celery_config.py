@@ -12,12 +12,9 @@ from typing import Any
 
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 
+from confluence_provisioning.pipeline.preload import MODULES
+
 CELERY_CONFIG: dict[str, Any] = {
     **DEFAULT_CELERY_CONFIG,
-    "imports": [
-        "confluence_provisioning.pipeline.tasks",
-        "confluence_provisioning.pipeline.recording",
-        "airflow.providers.amazon.aws.fs.s3",
-        "s3fs",
-    ],
+    "imports": [*MODULES, "airflow.providers.amazon.aws.fs.s3", "s3fs"],
 }
