@@ -47,6 +47,7 @@ import psutil
 import yaml
 
 from bench.dataset import SUFFIX, Dataset, Start
+from bench.measure import cpu_seconds, pid_running
 from bench.results import PHASES, command_line, machine, writes
 from bench.runner import _active_part, _state, pipeline_spec, run_scenario
 from bench.scenarios import SCENARIOS, Scenario
@@ -288,6 +289,7 @@ class Standalone:
     def __init__(self, home: AirflowHome) -> None:
         self.home = home
         self.peak_task_rss = 0
+        self.session = 0
         self._stop = threading.Event()
 
     @contextlib.contextmanager
@@ -301,6 +303,7 @@ class Standalone:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.session = process.pid
         sampler = threading.Thread(target=self._sample, args=(process.pid,), daemon=True)
         sampler.start()
         try:
@@ -313,10 +316,19 @@ class Standalone:
             self._stop.set()
             stop(process)
 
-    def run(self, run_id: str) -> dict[str, Any]:
+    def run(self, run_id: str, servers: Mapping[str, int]) -> dict[str, Any]:
+        """The run's figures, and the CPU seconds every Airflow process and each server spent in it."""
         self.peak_task_rss = 0
+        load_average = [round(value, 2) for value in os.getloadavg()]
+        before = {"airflow": session_cpu_seconds(self.session), **_cpu_of(servers)}
         self._trigger_and_wait(DAG_ID, run_id)
-        return {**self.home.run_figures(run_id), "peak_rss_bytes": self.peak_task_rss}
+        after = {"airflow": session_cpu_seconds(self.session), **_cpu_of(servers)}
+        return {
+            **self.home.run_figures(run_id),
+            "peak_rss_bytes": self.peak_task_rss,
+            "cpu_seconds": {name: round(after[name] - before[name], 2) for name in after},
+            "load_average": load_average,
+        }
 
     def _trigger_and_wait(self, dag_id: str, run_id: str) -> None:
         self.home.airflow("dags", "trigger", dag_id, "--run-id", run_id)
@@ -360,6 +372,24 @@ class Standalone:
                         self.peak_task_rss = max(self.peak_task_rss, process.info["memory_info"].rss)
 
 
+def session_cpu_seconds(session: int) -> float:
+    """CPU seconds of a session's live processes and of the children they have reaped.
+
+    A task process is reaped by its supervisor, which lives on, so a task's CPU stays counted.
+    """
+    total = 0.0
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getsid(process.pid) == session:
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def _cpu_of(servers: Mapping[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in servers.items()}
+
+
 def _is_task(title: str) -> bool:
     return title.startswith("airflow worker -- ") and "Executor" not in title
 
@@ -395,8 +425,13 @@ def measure(
             "writes": pipeline["writes"],
             "checks": pipeline["checks"],
             "load_average": pipeline["load_average"],
+            "cpu_seconds": {
+                name: round(sum(phase[name] for phase in pipeline["cpu"].values()), 2)
+                for name in ("self", "emulator", "slapd")
+            },
         }
     ]
+    servers = {"emulator": emulator.pid, "slapd": pid_running(str(ldap.folder / "config"))}
     airflow_modes = [mode for mode in modes if mode != "pipeline"]
     if not airflow_modes:
         return results
@@ -414,7 +449,7 @@ def measure(
         )
         with Standalone(home).running() as standalone:
             figures[mode] = {
-                **standalone.run(f"bench-{scenario.name}-{int(time.time())}"),
+                **standalone.run(f"bench-{scenario.name}-{int(time.time())}", servers),
                 **_site_checks(emulator, dataset, pipeline),
             }
     for mode, figure in figures.items():
@@ -424,7 +459,7 @@ def measure(
                 "mode": mode,
                 **figure,
                 "overhead_seconds": round(figure["run_seconds"] - pipeline["total_seconds"], 2),
-                "load_average": [round(value, 2) for value in os.getloadavg()],
+                "load_average": figure.get("load_average", [round(value, 2) for value in os.getloadavg()]),
             }
         )
     return results
@@ -454,13 +489,22 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
         "run as Airflow records it (queued to end), each phase the sum of its task instances' wall time "
         "(mapped apply chunks added up), *other* the tasks that are no phase (publish, stage listings); "
         "*overhead*: the DAG run minus the pipeline's total. Peak RSS: the pipeline's process, the "
-        "`dags test` process, the largest standalone task process.",
+        "`dags test` process, the largest standalone task process. *CPU s*: the pipeline's process, or "
+        "every process of the standalone (tasks, scheduler, API server, DAG processor, triggerer) during "
+        "the run, and in brackets the Confluence emulator's and slapd's; *CPU overhead*: the standalone's "
+        "minus the pipeline's, which a busy machine distorts much less than wall time. *load*: the load "
+        "average when the mode started.",
         "",
-        "| scenario | users | mode | " + " | ".join(PHASES) + " | other | run | overhead | tasks | peak RSS "
-        "| writes | in sync |",
+        "| scenario | users | mode | "
+        + " | ".join(PHASES)
+        + " | other | run | overhead | CPU s | CPU overhead "
+        "| tasks | peak RSS | writes | in sync | load |",
         "| --- | ---: | --- | " + " | ".join("---:" for _ in PHASES) + " | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | --- |",
+        "| ---: | ---: | ---: | --- | ---: |",
     ]
+    ours = next(
+        (r["cpu_seconds"]["self"] for r in results if r["mode"] == "pipeline" and "cpu_seconds" in r), None
+    )
     for result in results:
         phases = result.get("phases") or result.get("task_seconds_by_phase", {})
         cells = [
@@ -471,13 +515,24 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
             f"{phases.get('other', 0):.1f}" if "other" in phases else "",
             f"{result['run_seconds']:.1f}",
             f"{result['overhead_seconds']:.1f}" if "overhead_seconds" in result else "",
+            *_cpu_cells(result.get("cpu_seconds"), ours),
             str(result.get("task_instances", "")),
             f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB",
             f"{result['writes']:,}",
             "yes" if all(result["checks"].values()) else "**no**",
+            f"{result['load_average'][0]:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join([*lines, *_timelines(results)]) + "\n"
+
+
+def _cpu_cells(cpu: Mapping[str, float] | None, pipeline: float | None) -> list[str]:
+    """CPU seconds (servers in brackets), and the CPU overhead over the pipeline's own."""
+    if not cpu:
+        return ["", ""]
+    own = cpu.get("self", cpu.get("airflow", 0.0))
+    overhead = f"{own - pipeline:.1f}" if "airflow" in cpu and pipeline is not None else ""
+    return [f"{own:.1f} ({cpu['emulator']:.1f} / {cpu['slapd']:.1f})", overhead]
 
 
 def _timelines(results: list[dict[str, Any]]) -> list[str]:
@@ -486,16 +541,26 @@ def _timelines(results: list[dict[str, Any]]) -> list[str]:
     for result in results:
         if not result.get("timeline"):
             continue
+        ran = sorted(
+            (
+                (task, times)
+                for task, times in result["timeline"].items()
+                if times["ended"] > times["started"]
+            ),
+            key=lambda item: item[1]["started"],
+        )
+        not_started = sorted(set(result["timeline"]) - {task for task, _ in ran})
         lines += [
             "",
             f"{result['scenario']}, {result['mode']}: seconds from the DAG run's start; *start-up* is "
             "the task's log from its first line until the DAG file is parsed (*parse*: the parse "
-            f"alone); no task was running for {result['no_task_running_seconds']:.1f} s of the run.",
+            f"alone); no task was running for {result['no_task_running_seconds']:.1f} s of the run"
+            + (f"; skipped without a process: {', '.join(not_started)}." if not_started else "."),
             "",
             "| task | queued | started | ended | wall | start-up | parse |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for task, times in sorted(result["timeline"].items(), key=lambda item: item[1]["started"]):
+        for task, times in ran:
             startup = [f"{times[key]:.1f}" if key in times else "" for key in ("startup", "dag_file_parse")]
             lines.append(
                 f"| {task} | {times['queued']:.1f} | {times['started']:.1f} | {times['ended']:.1f} "
