@@ -487,12 +487,13 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
         "",
         "Wall seconds. *pipeline*: the task bodies in one process; *dags test* and *standalone*: the DAG "
         "run as Airflow records it (queued to end), each phase the sum of its task instances' wall time "
-        "(mapped apply chunks added up), *other* the tasks that are no phase (publish, stage listings); "
+        "(mapped apply chunks added up), *other* the tasks that are no phase (publish); "
         "*overhead*: the DAG run minus the pipeline's total. Peak RSS: the pipeline's process, the "
         "`dags test` process, the largest standalone task process. *CPU s*: the pipeline's process, or "
         "every process of the standalone (tasks, scheduler, API server, DAG processor, triggerer) during "
         "the run, and in brackets the Confluence emulator's and slapd's; *CPU overhead*: the standalone's "
-        "minus the pipeline's, which a busy machine distorts much less than wall time. *load*: the load "
+        "minus the pipeline's, which a busy machine distorts less than wall time, but still by 10-30%. "
+        "*load*: the load "
         "average when the mode started.",
         "",
         "| scenario | users | mode | "

@@ -11,7 +11,8 @@ seconds per task on a busy 2-core machine (bench/RESULTS.md, "The DAG run throug
 
     preload_for("scheduler", "dag-processor")
 
-(``LOCAL_SETTINGS`` below.) Celery workers name ``MODULES`` in their ``imports`` instead (tests/distributed/celery_config.py).
+(``LOCAL_SETTINGS`` below.) Celery workers name ``MODULES`` in their ``imports`` instead
+(tests/distributed/celery_config.py).
 """
 
 from __future__ import annotations
