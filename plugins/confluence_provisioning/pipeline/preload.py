@@ -3,8 +3,8 @@
 Airflow forks every task process (the LocalExecutor from its workers, which the scheduler forks
 when it starts; Celery from its pool) and every parse of a DAG file (from the DAG processor). A
 fork starts with what its parent has imported: when the parent has imported these modules, a
-task or a parse no longer imports pandas, pyarrow, boto3 and this library again, which costs
-seconds per task on a busy 2-core machine (bench/RESULTS.md, "The DAG run through Airflow").
+task or a parse no longer imports pandas, pyarrow, boto3 and this library again: 0.2-4 s per
+task on a busy 2-core machine, 0.06-1.2 s preloaded (bench/RESULTS.md, "The DAG run through Airflow").
 
     # $AIRFLOW_HOME/config/airflow_local_settings.py (Airflow imports it in each of its processes)
     from confluence_provisioning.pipeline.preload import preload_for
