@@ -1,7 +1,7 @@
 """The scheduler and the DAG processor import the DAG's libraries once, so their forks need not.
 
 Airflow imports ``$AIRFLOW_HOME/config/airflow_local_settings.py`` in each of its processes;
-README's deployment section tells operators to put ``preload.LOCAL_SETTINGS`` there.
+README's "Task start-up" tells operators to put ``preload.LOCAL_SETTINGS`` there.
 """
 
 from __future__ import annotations
