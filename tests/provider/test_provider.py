@@ -69,6 +69,25 @@ def test_provider_info_follows_airflows_schema_and_names_every_hook() -> None:
         assert hook.conn_name_attr and hook.default_conn_name, path
 
 
+def test_each_hook_module_imports_as_a_process_first_airflow_import(provider_env: dict[str, str]) -> None:
+    """Airflow discovers providers while it first imports itself: a hook module that starts that
+    import must not meet another hook module that imports it back (a circular import)."""
+    modules = [path.rsplit(".", 1)[0] for path in HOOKS]
+    probe = "from airflow.configuration import conf; conf.getboolean('core', 'unit_test_mode')"
+    children = {
+        module: subprocess.Popen(
+            [sys.executable, "-c", f"import {module}; {probe}"],
+            env=provider_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for module in modules
+    }
+    failed = {module: child.communicate(timeout=120)[0][-2000:] for module, child in children.items()}
+    assert {module: out for module, out in failed.items() if children[module].returncode} == {}
+
+
 def test_airflow_lists_the_provider_and_its_hooks(provider_env: dict[str, str]) -> None:
     listed = _airflow_json(provider_env, "providers", "list")
     assert PACKAGE_NAME in {row["package_name"] for row in listed}

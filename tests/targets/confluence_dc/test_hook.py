@@ -9,7 +9,8 @@ import pytest
 
 from confluence_provisioning.settings import ConfluenceDcTargetSettings, RetrySettings, Settings
 from confluence_provisioning.targets.confluence_dc import AuthError, RetryPolicy
-from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook, base_url_of
+from confluence_provisioning.targets.confluence_dc.hook import ConfluenceHook
+from confluence_provisioning.targets.connection_extras import base_url_of
 
 PASSWORD = "pa55-Very-Secret"
 TOKEN = "tok-Very-Secret-123"

@@ -23,12 +23,12 @@ from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import AtlassianCloudTargetSettings
 from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
-from confluence_provisioning.targets.confluence_dc.hook import (
+from confluence_provisioning.targets.connection_extras import (
     TRANSPORT_FIELDS,
-    _positive_int,
-    _timeout,
-    _verify,
     base_url_of,
+    positive_int_extra,
+    timeout_extra,
+    verify_extra,
 )
 from confluence_provisioning.targets.retry import RetryPolicy
 
@@ -90,13 +90,14 @@ class AtlassianScimHook(HttpHook):
             raise ValueError(f"{where} has no extra 'directory_id': copy it from admin.atlassian.com")
         max_in_flight = target.max_in_flight
         if extra.get("max_in_flight") is not None:
-            max_in_flight = min(max_in_flight, _positive_int(extra["max_in_flight"], "max_in_flight", where))
+            ceiling = positive_int_extra(extra["max_in_flight"], "max_in_flight", where)
+            max_in_flight = min(max_in_flight, ceiling)
         host = base_url_of(conn.host or DEFAULT_HOST, conn.schema, conn.port, where)
         client = ScimClient(
             f"{host}/scim/directory/{quote(directory_id, safe='')}",
             token=token,
-            verify=_verify(extra.get("verify", True), where),
-            timeout=_timeout(extra.get("timeout", (10, 60)), where),
+            verify=verify_extra(extra.get("verify", True), where),
+            timeout=timeout_extra(extra.get("timeout", (10, 60)), where),
             max_in_flight=max_in_flight,
             page_size=target.page_size,
             member_batch=target.member_batch,

@@ -18,31 +18,24 @@ a string ``verify`` is a CA bundle path.
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import ConfluenceDcTargetSettings, Settings
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient
+from confluence_provisioning.targets.connection_extras import (
+    TRANSPORT_FIELDS,
+    base_url_of,
+    positive_int_extra,
+    timeout_extra,
+    verify_extra,
+)
 from confluence_provisioning.targets.retry import RetryPolicy
 
 EXTRA_KEYS = frozenset({"token", "verify", "timeout", "max_in_flight"})
 # membership in one of these is what the sync's admin REST calls need (Confluence Administrator)
 ADMIN_GROUPS = ("confluence-administrators", "system-administrators")
-# the connection-form fields of the extras every target's hook reads (_verify, _positive_int)
-TRANSPORT_FIELDS: dict[str, Any] = {
-    "verify": {
-        "label": "Verify TLS",
-        "description": "true, false, or the path of a CA bundle.",
-        "schema": {"type": ["string", "null"], "default": "true"},
-    },
-    "max_in_flight": {
-        "label": "Max requests in flight",
-        "description": "A ceiling on concurrent requests to this site.",
-        "schema": {"type": ["integer", "null"]},
-    },
-}
 
 
 class ConfluenceHook(HttpHook):
@@ -105,14 +98,15 @@ class ConfluenceHook(HttpHook):
             raise ValueError(f"{where} has no credentials: set login and password, or extra 'token'")
         max_in_flight = confluence.max_in_flight
         if extra.get("max_in_flight") is not None:
-            max_in_flight = min(max_in_flight, _positive_int(extra["max_in_flight"], "max_in_flight", where))
+            ceiling = positive_int_extra(extra["max_in_flight"], "max_in_flight", where)
+            max_in_flight = min(max_in_flight, ceiling)
         return ConfluenceClient(
             base_url_of(conn.host, conn.schema, conn.port, where),
             username=None if token else conn.login,
             password=None if token else conn.password,
             token=token,
-            verify=_verify(extra.get("verify", True), where),
-            timeout=_timeout(extra.get("timeout", (10, 60)), where),
+            verify=verify_extra(extra.get("verify", True), where),
+            timeout=timeout_extra(extra.get("timeout", (10, 60)), where),
             max_in_flight=max_in_flight,
             page_size=confluence.page_size,
             dry_run=dry_run,
@@ -144,59 +138,3 @@ class ConfluenceHook(HttpHook):
                 "creates and disables users, which needs a Confluence administrator account"
             )
         return True, f"authenticated as {username}, a member of {admin[0]}"
-
-
-def base_url_of(host: str | None, schema: str | None, port: int | None, where: str) -> str:
-    """``scheme://host[:port][/context]`` from a connection's host (which may hold scheme and path)."""
-    host = (host or "").strip().rstrip("/")
-    if not host:
-        raise ValueError(
-            f"{where} has no host: set it to Confluence's base URL, e.g. https://wiki.example.com"
-        )
-    if "://" not in host:
-        scheme = (schema or "https").lower()
-        if scheme not in ("http", "https"):
-            raise ValueError(f"{where}: schema must be http or https (the URL scheme), got {schema!r}")
-        host = f"{scheme}://{host}"
-    parts = urlsplit(host)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{where}: host {host!r} is not an http(s) URL")
-    netloc = parts.netloc
-    if port and parts.port is None:
-        netloc = f"{netloc}:{port}"
-    return f"{parts.scheme}://{netloc}{parts.path}"
-
-
-def _verify(value: Any, where: str) -> bool | str:
-    """True/False, or a CA bundle path; "true"/"false" strings (the UI has a text field) are booleans."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip():
-        word = value.strip().lower()
-        return {"true": True, "false": False}.get(word, value.strip())
-    raise ValueError(f"{where}: extra 'verify' must be true, false or a CA bundle path, got {value!r}")
-
-
-def _timeout(value: Any, where: str) -> tuple[float, float]:
-    """A number (both connect and read) or [connect, read], in seconds."""
-    values = value if isinstance(value, list | tuple) else [value, value]
-    try:
-        connect, read = (float(item) for item in values)
-    except (TypeError, ValueError):
-        connect = read = -1.0
-    if connect <= 0 or read <= 0:
-        raise ValueError(
-            f"{where}: extra 'timeout' must be positive seconds or [connect, read] seconds, got {value!r}"
-        )
-    return connect, read
-
-
-def _positive_int(value: Any, name: str, where: str) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | str)
-        or not str(value).isdigit()
-        or int(value) < 1
-    ):
-        raise ValueError(f"{where}: extra {name!r} must be a positive integer, got {value!r}")
-    return int(value)
