@@ -48,6 +48,10 @@ def test_a_frame_survives_the_round_trip_with_its_types(base: ObjectStoragePath)
     pd.testing.assert_frame_equal(storage.read_frame(uri, frames.USERS), users)
     assert storage.count_rows(uri) == 2
     assert storage.exists(uri) and not storage.exists(f"{base}/run/idp/groups.parquet")
+    # the Arrow IPC file kept for source states: the same frame back, types and all
+    arrow = storage.write_arrow_frame(base / "state", "users", users)
+    assert arrow == f"{base}/state/users.arrow"
+    pd.testing.assert_frame_equal(storage.read_frame(arrow), users)
 
 
 def test_old_day_folders_are_pruned_and_nothing_else(base: ObjectStoragePath) -> None:

@@ -3,7 +3,7 @@
 A source kind that can ask its identity provider for changes only (Entra ID delta links, Okta
 ``lastUpdated`` filters) keeps, after each read, its raw state as named tables (pandas frames,
 e.g. users, groups, direct members) and a cursor (JSON: delta links, a timestamp). The tables are
-Parquet files under the run storage base (``<base>/_source_state/<source>/<generation>/``), the
+Arrow IPC files under the run storage base (``<base>/_source_state/<source>/<generation>/``), the
 cursor and the files' URIs one row of the audit store (``provisioning_source_states``), written
 after the files, so a crash leaves the previous state whole. The next run loads them and the
 kind applies the changes to them (Entra patches numbered tables, touching only what changed;
@@ -38,10 +38,6 @@ if TYPE_CHECKING:  # types only: Airflow loads the hooks (provider info) while i
 log = logging.getLogger("confluence_provisioning.sources")
 
 STATE_FOLDER = "_source_state"
-# State tables are mostly unique ids, numbers and free text, written and read back every run: a
-# dictionary does not shrink them and costs time both ways, LZ4 decodes fastest (bench/entra.py:
-# half the time of the defaults for 100,000 users).
-STATE_PARQUET: dict[str, Any] = {"compression": "lz4", "use_dictionary": False}
 
 
 class StaleCursor(Exception):
@@ -85,7 +81,7 @@ class SourceStates:
         folder = self.base / STATE_FOLDER / storage.folder_name(key)
         generation = folder / uuid.uuid4().hex
         uris = {
-            name: storage.write_frame(generation, name, frame, **STATE_PARQUET)
+            name: storage.write_arrow_frame(generation, name, frame)  # written and read every run
             for name, frame in state.tables.items()
         }
         self.audit.save_source_state(key, digest, state.cursor, uris)
