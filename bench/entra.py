@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-entra-"))
     os.environ.setdefault("AIRFLOW_HOME", str(work / "airflow"))
-    # Arrow's allocator as the image sets it (Dockerfile); read when Arrow first allocates
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:  # Arrow's allocator as the image sets it (Dockerfile)
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
     size = CompanySize(args.users, args.groups, args.memberships)
     ldif = work / "company.ldif"
     started = time.perf_counter()

@@ -103,6 +103,27 @@ class NumberedRows:
     users: np.ndarray  # int32
     direct: np.ndarray  # bool
 
+    def keys(self) -> np.ndarray:
+        """Each row as one int64 that sorts as the rows do."""
+        inherited = (~self.direct).astype(np.int64) << _USER_BITS
+        return (self.groups.astype(np.int64) << (_USER_BITS + 1)) | inherited | self.users
+
+    @staticmethod
+    def of_keys(keys: np.ndarray) -> NumberedRows:
+        return NumberedRows(
+            groups=(keys >> (_USER_BITS + 1)).astype(np.int32),
+            users=(keys & ((1 << _USER_BITS) - 1)).astype(np.int32),
+            direct=(keys >> _USER_BITS) & 1 == 0,
+        )
+
+    def merged(self, *others: NumberedRows) -> NumberedRows:
+        """These rows and the others' in order (no row twice): theirs inserted where they belong."""
+        if not len(self.groups) and len(others) == 1:
+            return others[0]
+        keys = self.keys()
+        added = np.sort(np.concatenate([other.keys() for other in others]))
+        return NumberedRows.of_keys(np.insert(keys, np.searchsorted(keys, added), added))
+
 
 _USER_BITS = 31  # users are numbered below 2**31; a row sorts as one int64 (group, inherited, user)
 
@@ -149,12 +170,7 @@ def flatten_numbered(
     own_keys = keys[own]
     parents_own = own_keys[parents[own_keys >> (_USER_BITS + 1)]] | (1 << _USER_BITS)
     inherited = inherited[~contains(np.sort(parents_own), inherited)]
-    found = np.sort(np.concatenate([own_keys, inherited]))
-    return NumberedRows(
-        groups=(found >> (_USER_BITS + 1)).astype(np.int32),
-        users=(found & ((1 << _USER_BITS) - 1)).astype(np.int32),
-        direct=(found >> _USER_BITS) & 1 == 0,
-    )
+    return NumberedRows.of_keys(np.sort(np.concatenate([own_keys, inherited])))
 
 
 def contains(sorted_set: np.ndarray, values: np.ndarray) -> np.ndarray:

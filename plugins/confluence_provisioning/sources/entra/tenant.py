@@ -17,9 +17,12 @@ The tables (``to_state``/``from_state``, kept as Parquet by ``sources.incrementa
   frame is: by group, direct before inherited, then user.
 
 Numbers follow id order, so renumbering after a change keeps every kept row's order: an
-incremental read remaps the saved numbers, drops the rows of what left, and recomputes only the
-groups a change reaches (their own members changed, a user in them became usable, or a group
-below them changed). "Usable": not a guest left out by the rules, and with a login.
+incremental read remaps the saved numbers, drops the rows of what left, and recomputes only what
+a change can reach: where a group's nesting changed (a subgroup added, removed or gone, or the
+group back fresh), that group and the groups above it whole; where users joined or left a group
+(or became usable), those users' rows alone, in that group and the groups above it (a user who
+leaves a team stays in all-staff through another team: only that user is looked at there).
+"Usable": not a guest left out by the rules, and with a login.
 """
 
 from __future__ import annotations
@@ -147,6 +150,24 @@ class Edges:
 
 
 @dataclass
+class _Reach:
+    """What a delta changes in the memberships: groups to recompute whole (their nesting changed,
+    or they came back fresh), and users whose direct memberships changed, in the groups that had
+    those changes; each with the groups above them, where those users alone are recomputed."""
+
+    whole: set[int] = field(default_factory=set)
+    partial: set[int] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+
+    def add(self, edges: Edges) -> None:
+        """Edges added or removed."""
+        nested = edges.kind == GROUP_EDGE
+        self.whole.update(edges.group[nested].tolist())
+        self.partial.update(edges.group[~nested].tolist())
+        self.users.update(edges.member[~nested].tolist())
+
+
+@dataclass
 class TenantTables:
     users: pa.Table  # id and the property columns, sorted by id
     groups: pa.Table  # id, name, sorted by id
@@ -224,14 +245,14 @@ class TenantTables:
     # -- an incremental read ------------------------------------------------------------------
 
     def patched(self, delta: Delta, settings: EntraSourceSettings) -> TenantTables:
-        """The tables after ``delta``; the memberships of the groups it reaches are recomputed."""
+        """The tables after ``delta``; the memberships it can change are recomputed (``_Reach``)."""
         users, user_map = _patched_rows(self.users, delta.users)
         group_rows = {g: None if change is None else change.row() for g, change in delta.groups.items()}
         groups, group_map = _patched_rows(self.groups, group_rows, name_is_id=True)
         removed_users = [u for u, change in delta.users.items() if change is None]
-        edges, loose, reached = self._renumbered_members(users, user_map, groups, group_map, removed_users)
-        edges, loose, changed = _with_members_said(delta, edges, loose, _Index(users), groups)
-        reached |= changed
+        reach = _Reach()
+        edges, loose = self._renumbered_members(users, user_map, groups, group_map, removed_users, reach)
+        edges, loose = _with_members_said(delta, edges, loose, _Index(users), groups, reach)
 
         # a user who became usable (new, no longer a guest, a login now) appears in its groups;
         # one no longer usable leaves every group's rows
@@ -241,18 +262,21 @@ class TenantTables:
         before[user_map[mapped]] = _usable(self.users, settings)[mapped]
         gained = edges.kind == USER_EDGE
         gained[gained] = (usable & ~before)[edges.member[gained]]
-        reached.update(edges.group[gained].tolist())
+        reach.add(edges[gained])
 
         tables = TenantTables(users, groups, edges, loose, _no_rows())
-        reached = tables._with_ancestors(reached, settings)
+        whole = tables._with_ancestors(reach.whole, settings)
+        partial = tables._with_ancestors(reach.partial, settings) - whole
         flat_group, flat_user = group_map[self.flat.groups], user_map[self.flat.users]
         keep = (flat_group >= 0) & (flat_user >= 0)
         keep[keep] = usable[flat_user[keep]]
-        keep[keep] = ~_flags(len(groups), reached)[flat_group[keep]]
+        keep[keep] = ~_flags(len(groups), whole)[flat_group[keep]]
+        changed_user = _flags(len(users), reach.users)
+        keep[keep] = ~(_flags(len(groups), partial)[flat_group[keep]] & changed_user[flat_user[keep]])
         kept = NumberedRows(
             flat_group[keep].astype(np.int32), flat_user[keep].astype(np.int32), self.flat.direct[keep]
         )
-        tables.flat = tables._memberships(reached, kept, settings)
+        tables.flat = tables._memberships(whole, kept, settings, partial, changed_user)
         return tables
 
     def _renumbered_members(
@@ -262,8 +286,10 @@ class TenantTables:
         groups: pa.Table,
         group_map: np.ndarray,
         removed_users: list[str],
-    ) -> tuple[Edges, pa.Table, set[int]]:
-        """The saved edges and loose members in the new numbers, and the groups that lost a subgroup.
+        reach: _Reach,
+    ) -> tuple[Edges, pa.Table]:
+        """The saved edges and loose members in the new numbers; the groups that lost a subgroup
+        go to ``reach``.
 
         A removed user leaves every group (Graph says so per group too); a removed group's place
         in its parents is kept by id, as Graph keeps it (it may be restored).
@@ -291,7 +317,8 @@ class TenantTables:
                 pc.invert(pc.is_in(loose["member_id"], value_set=pa.array(removed_users, pa.large_string()))),
             )
         )
-        return edges, loose, set(group_of[lost].tolist())
+        reach.whole.update(group_of[lost].tolist())
+        return edges, loose
 
     # -- memberships --------------------------------------------------------------------------
 
@@ -323,22 +350,25 @@ class TenantTables:
         return seen
 
     def _memberships(
-        self, groups: Iterable[int], kept: NumberedRows, settings: EntraSourceSettings
+        self,
+        groups: Iterable[int],
+        kept: NumberedRows,
+        settings: EntraSourceSettings,
+        partial: Iterable[int] = (),
+        users: np.ndarray | None = None,
     ) -> NumberedRows:
-        """``kept`` with the memberships of ``groups`` (none of them in ``kept``) computed and merged in."""
+        """``kept`` with the memberships of ``groups`` computed and merged in, and those of the
+        ``users`` flagged in the ``partial`` groups (``kept`` has none of either)."""
         usable = _usable(self.users, settings)
         own = self.edges.kind == USER_EDGE
         own[own] = usable[self.edges.member[own]]
-        rows = flatten_numbered(
-            self.edges.group[own], self.edges.member[own], self._subgroups(settings), set(groups)
-        )
-        group = np.concatenate([kept.groups, rows.groups])
-        order = np.argsort(group, kind="stable")  # two runs in order: a merge
-        return NumberedRows(
-            group[order],
-            np.concatenate([kept.users, rows.users])[order],
-            np.concatenate([kept.direct, rows.direct])[order],
-        )
+        group, member = self.edges.group[own], self.edges.member[own]
+        subgroups = self._subgroups(settings)
+        rows = [flatten_numbered(group, member, subgroups, set(groups))]
+        if users is not None:
+            mine = users[member]
+            rows.append(flatten_numbered(group[mine], member[mine], subgroups, set(partial)))
+        return kept.merged(*rows)
 
     # -- frames -------------------------------------------------------------------------------
 
@@ -413,22 +443,24 @@ class TenantTables:
 
 
 def _with_members_said(
-    delta: Delta, edges: Edges, loose: pa.Table, users: _Index, groups: pa.Table
-) -> tuple[Edges, pa.Table, set[int]]:
+    delta: Delta, edges: Edges, loose: pa.Table, users: _Index, groups: pa.Table, reach: _Reach
+) -> tuple[Edges, pa.Table]:
     """Edges and loose members with what the groups round says (for each member it names, its
-    word replaces what was), loose members known now made edges; and the groups that changed."""
+    word replaces what was), loose members known now made edges; what changed goes to ``reach``."""
     group_index = _Index(groups)
     changes = {g: change for g, change in delta.groups.items() if change is not None}
     number_of = dict(zip(changes, group_index.positions(list(changes)).tolist(), strict=True))
     fresh = [g for g, change in changes.items() if change.fresh]
-    changed = {number_of[g] for g, change in changes.items() if change.members or change.fresh}
+    reach.whole.update(number_of[g] for g in fresh)
     said = [(g, m, k) for g, change in changes.items() for m, k in change.members.items()]
     said_groups = np.array([number_of[g] for g, _, _ in said], np.int64)
     said_ids = [m for _, m, _ in said]
     unsaid = [np.empty(0, np.int64)]
     for kind, index in ((USER_EDGE, users), (GROUP_EDGE, group_index)):
         found = index.positions(said_ids)
-        unsaid.append(_edge_keys(said_groups[found >= 0], kind, found[found >= 0]))
+        known = found >= 0
+        unsaid.append(_edge_keys(said_groups[known], kind, found[known]))
+        reach.add(Edges(said_groups[known], np.full(known.sum(), kind, np.int8), found[known]))
     drop = _flags(len(groups), [number_of[g] for g in fresh])[edges.group]
     said_to = np.flatnonzero(
         _flags(len(groups), number_of.values())[edges.group]
@@ -463,8 +495,8 @@ def _with_members_said(
         group_index,
         groups,
     )
-    changed.update(now_known.group.tolist())
-    return Edges.concat([edges, new_edges, now_known]), pa.concat_tables([still_loose, new_loose]), changed
+    reach.add(now_known)
+    return Edges.concat([edges, new_edges, now_known]), pa.concat_tables([still_loose, new_loose])
 
 
 def snapshot(tenant: Tenant, settings: EntraSourceSettings) -> SourceSnapshot:
