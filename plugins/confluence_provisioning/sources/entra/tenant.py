@@ -552,9 +552,13 @@ def _patched_rows(
     name_is_id: bool = False,
 ) -> tuple[pa.Table, np.ndarray]:
     """``table`` with rows changed, added (over the saved row unless fresh) and removed, sorted
-    by id; and each saved row's new number (-1: removed). A new group without a name: its id."""
+    by id; and each saved row's new number (-1: removed). A new group without a name: its id.
+
+    Changed rows are removed and added again; the saved rows between the changes are copied as
+    slices (they stay in order), so the table is not sorted again."""
+    index = _Index(table)
     ids = list(changes)
-    old = _Index(table).positions(ids)
+    old = index.positions(ids)
     saved = dict(
         zip(
             [i for i, p in zip(ids, old, strict=True) if p >= 0],
@@ -571,22 +575,32 @@ def _patched_rows(
             rows.append(
                 {**(base or ({**blank, "name": row_id} if name_is_id else blank)), **values, "id": row_id}
             )
-    keep = np.ones(len(table), bool)
-    keep[old[old >= 0]] = False
-    kept = np.flatnonzero(keep)
-    combined = pa.concat_tables(
-        [table.filter(pa.array(keep)), pa.Table.from_pylist(rows, schema=table.schema)]
-    )
-    order = pc.sort_indices(combined["id"]).to_numpy()
-    number = np.empty(len(combined), np.int32)
-    number[order] = np.arange(len(combined))
+    rows.sort(key=lambda row: row["id"])
+    added = pa.Table.from_pylist(rows, schema=table.schema)
+    at = np.searchsorted(index.ids, np.array([row["id"] for row in rows], dtype=object)).astype(np.int64)
+    removed = np.sort(old[old >= 0])
+    pieces: list[pa.Table] = []
+    cursor = 0  # the next saved row to copy
+    events = sorted([(p, 0, -1) for p in removed.tolist()] + [(p, 1, n) for n, p in enumerate(at.tolist())])
+    for position, is_added, n in events:  # an added row goes before the saved row at its position
+        if position > cursor:
+            pieces.append(table.slice(cursor, position - cursor))
+            cursor = position
+        if is_added:
+            pieces.append(added.slice(n, 1))
+        else:
+            cursor = position + 1
+    pieces.append(table.slice(cursor))
     mapping = np.full(len(table), -1, np.int32)
-    mapping[kept] = number[: len(kept)]
-    row_number = {row["id"]: len(kept) + n for n, row in enumerate(rows)}
-    for row_id, position in zip(ids, old.tolist(), strict=True):
-        if position >= 0 and row_id in row_number:
-            mapping[position] = number[row_number[row_id]]
-    return combined.take(pa.array(order)).combine_chunks(), mapping
+    kept = np.ones(len(table), bool)
+    kept[removed] = False
+    kept = np.flatnonzero(kept)
+    mapping[kept] = kept - np.searchsorted(removed, kept) + np.searchsorted(at, kept, side="right")
+    saved_at = dict(zip(ids, old.tolist(), strict=True))
+    for n, (row, position) in enumerate(zip(rows, at.tolist(), strict=True)):
+        if saved_at[row["id"]] >= 0:
+            mapping[saved_at[row["id"]]] = position - np.searchsorted(removed, position) + n
+    return pa.concat_tables(pieces).combine_chunks(), mapping
 
 
 def _resolve(
