@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -70,16 +71,37 @@ def _system_cpu() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_stime
 
 
+class _Collections:
+    """Wall time in Python's cyclic garbage collector, and full (generation 2) collections."""
+
+    def __init__(self) -> None:
+        self.seconds, self.full, self._started = 0.0, 0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full += info["generation"] == 2
+
+
 def measure(name: str, work: Callable[[], Any], requests: Callable[[], int], **extra: Any) -> Any:
     before_requests, wall, cpu, client = requests(), time.perf_counter(), _cpu(), time.thread_time()
     system = _system_cpu()
-    result = work()
+    collections = _Collections()
+    gc.callbacks.append(collections)
+    try:
+        result = work()
+    finally:
+        gc.callbacks.remove(collections)
     line = {
         "measure": name,
         "seconds": round(time.perf_counter() - wall, 2),
         "cpu": round(_cpu() - cpu, 2),
         "client_cpu": round(time.thread_time() - client, 2),  # this thread: the emulator serves in another
         "system_cpu": round(_system_cpu() - system, 2),  # of "cpu": the kernel's (memory faults, I/O)
+        "gc_seconds": round(collections.seconds, 2),  # both threads: the emulator's heap is in this process
+        "gc_full": collections.full,
         "requests": requests() - before_requests,
         "load": round(os.getloadavg()[0], 1),  # other sessions' work: CPU seconds stay comparable
         **extra,

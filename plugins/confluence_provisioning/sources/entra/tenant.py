@@ -597,9 +597,9 @@ def _patched_rows(
     kept = np.flatnonzero(kept)
     mapping[kept] = kept - np.searchsorted(removed, kept) + np.searchsorted(at, kept, side="right")
     saved_at = dict(zip(ids, old.tolist(), strict=True))
-    for n, (row, position) in enumerate(zip(rows, at.tolist(), strict=True)):
-        if saved_at[row["id"]] >= 0:
-            mapping[saved_at[row["id"]]] = position - np.searchsorted(removed, position) + n
+    was = np.array([saved_at[row["id"]] for row in rows], np.int64)  # an added row's saved row, or -1
+    number = at - np.searchsorted(removed, at) + np.arange(len(rows))
+    mapping[was[was >= 0]] = number[was >= 0]
     return pa.concat_tables(pieces).combine_chunks(), mapping
 
 
