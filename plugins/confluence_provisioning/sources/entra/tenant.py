@@ -267,15 +267,13 @@ class TenantTables:
         tables = TenantTables(users, groups, edges, loose, _no_rows())
         whole = tables._with_ancestors(reach.whole, settings)
         partial = tables._with_ancestors(reach.partial, settings) - whole
-        flat_group, flat_user = group_map[self.flat.groups], user_map[self.flat.users]
-        keep = (flat_group >= 0) & (flat_user >= 0)
-        keep[keep] = usable[flat_user[keep]]
-        keep[keep] = ~_flags(len(groups), whole)[flat_group[keep]]
+        flat_group, flat_user = group_map[self.flat.groups], user_map[self.flat.users]  # -1: gone
+        # flags by number, with one more at the end where -1 looks: one lookup per row and flag
         changed_user = _flags(len(users), reach.users)
-        keep[keep] = ~(_flags(len(groups), partial)[flat_group[keep]] & changed_user[flat_user[keep]])
-        kept = NumberedRows(
-            flat_group[keep].astype(np.int32), flat_user[keep].astype(np.int32), self.flat.direct[keep]
-        )
+        drop = _flags(len(groups) + 1, [*whole, -1])[flat_group] | np.append(~usable, True)[flat_user]
+        drop |= _flags(len(groups) + 1, partial)[flat_group] & np.append(changed_user, False)[flat_user]
+        keep = ~drop
+        kept = NumberedRows(flat_group[keep], flat_user[keep], self.flat.direct[keep])
         tables.flat = tables._memberships(whole, kept, settings, partial, changed_user)
         return tables
 
