@@ -174,6 +174,8 @@ class TenantTables:
     edges: Edges
     loose: pa.Table  # group_id, member_id, kind
     flat: NumberedRows  # the memberships frame by number
+    # ``_subgroups`` once per table and nesting setting: a patch and the frames ask several times
+    _subgroups_by: dict[bool, list[list[int]]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- a full read --------------------------------------------------------------------------
 
@@ -322,15 +324,17 @@ class TenantTables:
 
     def _subgroups(self, settings: EntraSourceSettings) -> list[list[int]]:
         """Each group's member groups (none when the rules do not flatten nesting)."""
+        nested = settings.nested_groups and settings.memberships == "direct"
+        if nested in self._subgroups_by:
+            return self._subgroups_by[nested]
         subgroups: list[list[int]] = [[] for _ in range(len(self.groups))]
-        if settings.nested_groups and settings.memberships == "direct":
-            nested = self.edges.kind == GROUP_EDGE
-            for parent, child in zip(
-                self.edges.group[nested].tolist(), self.edges.member[nested].tolist(), strict=True
-            ):
+        if nested:
+            edges = self.edges[self.edges.kind == GROUP_EDGE]
+            for parent, child in zip(edges.group.tolist(), edges.member.tolist(), strict=True):
                 subgroups[parent].append(child)
         for children in subgroups:
             children.sort()
+        self._subgroups_by[nested] = subgroups
         return subgroups
 
     def _with_ancestors(self, groups: set[int], settings: EntraSourceSettings) -> set[int]:
