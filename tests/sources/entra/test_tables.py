@@ -11,19 +11,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from confluence_provisioning.settings import EntraSourceSettings
-from confluence_provisioning.sources.entra.tenant import (
-    Delta,
-    Tenant,
-    TenantTables,
-    _take_ids,
-    property_columns,
-)
+from confluence_provisioning.sources.entra.tenant import Delta, Tenant, TenantTables, property_columns
 
 GRAPH = "#microsoft.graph."
 LOGIN = "onPremisesSamAccountName"
@@ -156,11 +148,3 @@ def test_patched_tables_give_the_frames_of_a_full_read(include_guests: bool) -> 
             pd.testing.assert_frame_equal(
                 getattr(patched, name), getattr(full, name), obj=f"round {step}: {name}"
             )
-
-
-def test_ids_taken_by_row_equal_arrows_take() -> None:
-    rows = np.array([2, 0, 0, 1], np.int32)
-    fixed = pa.chunked_array([pa.array(["aa", "bb", "cc", "dd"], pa.large_string()).slice(1)])  # one width
-    mixed = pa.chunked_array([pa.array(["a", "bb", None], pa.large_string())])
-    for ids in (fixed, mixed):
-        assert _take_ids(ids, rows).equals(ids.combine_chunks().take(pa.array(rows)))
