@@ -5,8 +5,9 @@
 One generated company (``bench.company``, as the LDAP benchmarks use) is served by the Entra
 emulator in this process. Measured, each with wall time, CPU of this process (``cpu``: the
 client and the emulator serving it; ``system_cpu``: the kernel's part of it), CPU of the
-client's thread alone (``client_cpu``: the emulator answers in its server thread), requests and
-the load average:
+client's thread alone (``client_cpu``: the emulator answers in its server thread), time in
+Python's garbage collector (``gc_seconds``), requests and the load average. Arrow's allocator is
+the image's (jemalloc, see the Dockerfile) unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise.
 
 - floor: a bare paged GET walk of the same routes with one httpx client (token, users and
   groups at 999 a page, then every group's members page by page, one request after another);
