@@ -33,10 +33,12 @@ from typing import Any
 
 import pandas as pd
 
+from bench.company_frames import IdpFrames
 from bench.results import command_line, machine
 from confluence_provisioning import frames
 from confluence_provisioning.apply.applier import apply
-from confluence_provisioning.plan.planner import plan
+from confluence_provisioning.mapping.stage import map_rules
+from confluence_provisioning.plan.planner import OperationKind, plan
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
 from confluence_provisioning.targets.atlassian_cloud.performer import CloudPerformer
@@ -72,30 +74,116 @@ def write_state(path: Path, users: int, groups: int, pairs: list[tuple[int, int]
         members[group].append({"value": f"u-{user}"})
     state = {
         "Users": [
-            {
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "id": f"u-{n}",
-                "externalId": f"x-{n}",
-                "userName": f"user{n:06d}@example.com",
-                "displayName": f"User {n}",
-                "emails": [{"value": f"user{n:06d}@example.com", "primary": True}],
-                "active": True,
-                "meta": {**META, "resourceType": "User"},
-            }
+            scim_user(f"u-{n}", f"user{n:06d}@example.com", f"User {n}", f"user{n:06d}@example.com", f"x-{n}")
             for n in range(users)
         ],
-        "Groups": [
-            {
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                "id": f"g-{g}",
-                "displayName": f"group-{g:05d}",
-                "members": members[g],
-                "meta": {**META, "resourceType": "Group"},
-            }
-            for g in range(groups)
-        ],
+        "Groups": [scim_group(f"g-{g}", f"group-{g:05d}", members[g]) for g in range(groups)],
     }
     path.write_text(json.dumps(state), encoding="utf-8")
+
+
+def scim_user(
+    scim_id: str, user_name: str, display_name: str, email: str, external_id: str
+) -> dict[str, Any]:
+    """An active user as the emulator's state file holds it."""
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": scim_id,
+        "externalId": external_id,
+        "userName": user_name,
+        "displayName": display_name,
+        "emails": [{"value": email, "primary": True}],
+        "active": True,
+        "meta": {**META, "resourceType": "User"},
+    }
+
+
+def scim_group(scim_id: str, name: str, members: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": scim_id,
+        "displayName": name,
+        "members": members,
+        "meta": {**META, "resourceType": "Group"},
+    }
+
+
+def in_sync_scim_state(idp: IdpFrames, settings: Settings) -> dict[str, Any]:
+    """The state an empty Cloud directory is in after the pipeline synced ``idp`` with ``settings``.
+
+    As ``bench.confluence_state.in_sync_state`` for Data Center: the desired frames planned
+    against an empty directory (the Cloud target's own snapshot of no resources), and that
+    plan's creations and additions laid onto it, each user with ``externalId`` = its IdP id,
+    so a noop run matches every account by it and plans nothing.
+    """
+    desired = map_rules(idp, settings)
+    first_run = plan(desired, to_snapshot([], []), settings, allow_over_limits=True).frame
+    unexpected = set(first_run["kind"]) - {
+        OperationKind.create_group,
+        OperationKind.create_user,
+        OperationKind.add_membership,
+    }
+    if unexpected:
+        raise ValueError(f"a first run against an empty directory planned {sorted(unexpected)}")
+    by_kind = {kind: rows for kind, rows in first_run.groupby("kind", sort=False)}
+    empty = first_run.iloc[0:0]
+    users, id_of = [], {}
+    created = by_kind.get(OperationKind.create_user.value, empty)
+    for n, (name, payload) in enumerate(zip(created["target"], created["payload"], strict=True)):
+        profile = json.loads(payload)
+        id_of[name] = f"u-{n}"
+        users.append(
+            scim_user(
+                id_of[name], name, profile.get("full_name") or name, profile.get("email") or name,
+                profile["external_id"],
+            )
+        )  # fmt: skip
+    members: dict[str, list[dict[str, str]]] = {
+        name: [] for name in by_kind.get(OperationKind.create_group.value, empty)["target"]
+    }
+    added = by_kind.get(OperationKind.add_membership.value, empty)
+    for group, user in zip(added["group"], added["target"], strict=True):
+        members[group].append({"value": id_of[user]})
+    groups = [
+        scim_group(f"g-{n}", name, member_list) for n, (name, member_list) in enumerate(members.items())
+    ]
+    return {"Users": users, "Groups": groups}
+
+
+class CloudEmulatorProcess:
+    """``python -m sandbox.atlassian_cloud`` from a state file, on a free loopback port."""
+
+    def __init__(self, state: Path, log_file: Path) -> None:
+        self.port = free_port()
+        command = [
+            *(sys.executable, "-m", "sandbox.atlassian_cloud", "--port", str(self.port)),
+            *("--directory-id", DIRECTORY, "--token", TOKEN, "--state", str(state)),
+            *("--save-interval", "100000"),
+        ]
+        with log_file.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
+        wait_until_up(self.port, self.process)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def connection(self) -> dict[str, Any]:
+        """The ``atlassian_scim`` connection a rules file's target reaches it through."""
+        return {
+            "conn_type": "atlassian_scim",
+            "host": f"http://127.0.0.1:{self.port}",
+            "password": TOKEN,
+            "extra": {"directory_id": DIRECTORY},
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """The requests served since the last call (which zeroes them)."""
+        return counters(self.port)
+
+    def stop(self) -> None:
+        self.process.kill()  # not terminate: a graceful stop would write the whole state file back
+        self.process.wait(30)
 
 
 def desired(users: int, groups: int, pairs: list[tuple[int, int]]) -> State:
@@ -232,15 +320,9 @@ def run(
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "cloud.json"
         timed("write state", lambda: write_state(state, users, groups, pairs))
-        port = free_port()
-        command = [
-            *(sys.executable, "-m", "sandbox.atlassian_cloud", "--port", str(port)),
-            *("--directory-id", DIRECTORY, "--token", TOKEN, "--state", str(state)),
-            *("--save-interval", "100000"),
-        ]
-        emulator = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
+        emulator = timed("emulator start", lambda: CloudEmulatorProcess(state, Path(folder) / "emulator.log"))
+        port = emulator.port
         try:
-            timed("emulator start", lambda: wait_until_up(port, emulator))
             measures.emulator_pid = emulator.pid
             client = ScimClient(
                 f"http://127.0.0.1:{port}/scim/directory/{DIRECTORY}",
@@ -288,8 +370,7 @@ def run(
             results["writes per membership change"] = round(results["churn writes"] / max(changes, 1), 4)
             client.close()
         finally:
-            emulator.kill()  # not terminate: a graceful stop would write the whole state file back
-            emulator.wait(30)
+            emulator.stop()
     results["load average at end"] = round(os.getloadavg()[0], 2)
     return results
 

@@ -50,10 +50,11 @@ from typing import Any
 import psutil
 import yaml
 
-from bench.dataset import SUFFIX, Dataset, Start
+from bench.cloud import CloudEmulatorProcess, in_sync_scim_state
+from bench.dataset import RULES, SUFFIX, Dataset, Start
 from bench.measure import cpu_seconds, pid_running
 from bench.results import PHASES, command_line, machine, writes
-from bench.runner import _active_part, _state, pipeline_spec, run_scenario
+from bench.runner import _active_part, _in_fresh_process, _state, pipeline_spec
 from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
 from bench.spec import connection_environment
@@ -83,6 +84,8 @@ warm_up()
 MODES = ("pipeline", "dags-test", "standalone", "standalone-defaults")
 RUN_TIMEOUT = 3600.0
 POOL = ("confluence_api", "2", "Confluence API writes")
+CLOUD_CONNECTION = "atlassian_bench"  # the Cloud target's connection id in the --target cloud rules
+TARGETS = ("data_center", "cloud")
 # README, "Task start-up": the DAG file changes with a deployment, not every 30 s (Airflow's default);
 # a modified file is still parsed at once (file_parsing_sort_mode modified_time)
 DEPLOYMENT_SETTINGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600"}
@@ -115,6 +118,7 @@ class AirflowHome:
         ldap: OpenLdapSandbox,
         emulator: EmulatorProcess,
         *,
+        connections: Mapping[str, dict[str, Any]] | None = None,
         deployment: bool = True,
     ) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # a new metadata database for each measurement
@@ -130,7 +134,7 @@ class AirflowHome:
         if "approval" in RunSettings.model_fields:  # nobody is there to approve
             rules.setdefault("run", {})["approval"] = "never"
         (rules_dir / "default.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
-        spec = pipeline_spec(dataset, ldap, emulator, folder)
+        spec = pipeline_spec(dataset, ldap, emulator, folder, connections=dict(connections or {}))
         settings = dataset.settings
         self.api_port = port = free_port()
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
@@ -281,6 +285,7 @@ def dags_test(home: AirflowHome) -> dict[str, Any]:
         **home.run_figures(home.last_run_id()),
         "command_seconds": round(time.monotonic() - started, 2),
         "peak_rss_bytes": usage.ru_maxrss * 1024,
+        "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "exit_code": process.returncode,
     }
 
@@ -407,17 +412,117 @@ def in_sync(emulator: EmulatorProcess, dataset: Dataset) -> bool:
     return _active_part(emulator.state()) == _active_part(_state(dataset, Start.in_sync))
 
 
+class DataCenterSite:
+    """The Data Center emulator as the target: loaded with the scenario's state before each mode."""
+
+    name = "data_center"
+
+    def __init__(self, emulator: EmulatorProcess, dataset: Dataset) -> None:
+        self.emulator, self.dataset = emulator, dataset
+        self.pid = emulator.pid
+        self.connections: dict[str, dict[str, Any]] = {}  # the spec's Data Center connection
+
+    def load(self, scenario: Scenario) -> None:
+        self.emulator.load_state(self.dataset.state(scenario.start))
+
+    def checks(self, planned: int) -> dict[str, Any]:
+        by_method = self.emulator.counters()["by_method"]
+        return {
+            "writes": writes(by_method),
+            "checks": {
+                "final_state_in_sync": in_sync(self.emulator, self.dataset),
+                "writes_equal_planned_operations": writes(by_method) == planned,
+            },
+        }
+
+
+class CloudSite:
+    """The Cloud emulator as the target, started from the company's in-sync SCIM state (noop only)."""
+
+    name = "cloud"
+
+    def __init__(self, emulator: CloudEmulatorProcess, connection_id: str) -> None:
+        self.emulator = emulator
+        self.pid = emulator.pid
+        self.connections = {connection_id: emulator.connection()}
+
+    def load(self, scenario: Scenario) -> None:
+        if scenario.start is not Start.in_sync:
+            raise ValueError("the Cloud target is measured on the noop scenario only")
+        self.emulator.counters()  # zeroed; a noop leaves the directory as it was
+
+    def checks(self, planned: int) -> dict[str, Any]:
+        by_method = self.emulator.counters()["by_method"]
+        done = writes(by_method)
+        # a noop changes nothing: no write request, so the directory is still the in-sync state
+        return {
+            "writes": done,
+            "checks": {
+                "final_state_in_sync": done == 0 and planned == 0,
+                "writes_equal_planned_operations": done == planned,
+            },
+        }
+
+
+Site = DataCenterSite | CloudSite
+
+
+def cloud_rules(dataset: Dataset) -> Path:
+    """The benchmark's rules with the Cloud target instead of Data Center, beside the dataset."""
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    rules.pop("confluence")
+    rules["target"] = {"kind": "atlassian_cloud", "connection_id": CLOUD_CONNECTION}
+    path = dataset.folder / "rules-cloud.yaml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    return path
+
+
+def cloud_state(dataset: Dataset) -> Path:
+    """The in-sync SCIM state of the dataset's company, written once."""
+    path = dataset.folder / "cloud-in-sync.json"
+    if not path.exists():
+        state = in_sync_scim_state(dataset.idp, dataset.settings)
+        path.write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+def in_process(
+    scenario: Scenario,
+    dataset: Dataset,
+    ldap: OpenLdapSandbox,
+    emulator: EmulatorProcess,
+    site: Site,
+    out: Path,
+    servers: Mapping[str, int],
+) -> dict[str, Any]:
+    """The pipeline (``bench.pipeline``) in a fresh process, from the scenario's state."""
+    load_average = [round(value, 2) for value in os.getloadavg()]
+    spec = pipeline_spec(
+        dataset, ldap, emulator, out / "airflow-home", watched=dict(servers), connections=site.connections
+    )
+    site.load(scenario)
+    pipeline = _in_fresh_process("bench.pipeline", asdict(spec), out / "pipeline")
+    return {**pipeline, **site.checks(pipeline["planned_operations"]), "load_average": load_average}
+
+
 def measure(
     scenario: Scenario,
     dataset: Dataset,
     ldap: OpenLdapSandbox,
     emulator: EmulatorProcess,
+    site: Site,
     out: Path,
     modes: list[str],
 ) -> list[dict[str, Any]]:
     """Every mode on one scenario, each from the scenario's starting state; the pipeline first."""
-    common = {"scenario": scenario.name, "size": asdict(dataset.idp_counts)}
-    pipeline = run_scenario(scenario, dataset, ldap, emulator, out / "pipeline", floors=False)
+    common = {
+        "scenario": scenario.name,
+        "source": dataset.settings.source.kind,
+        "target": site.name,
+        "size": asdict(dataset.idp_counts),
+    }
+    servers = {"emulator": site.pid, "slapd": pid_running(str(ldap.folder / "config"))}
+    pipeline = in_process(scenario, dataset, ldap, emulator, site, out / "pipeline", servers)
     results = [
         {
             **common,
@@ -435,26 +540,38 @@ def measure(
             },
         }
     ]
-    servers = {"emulator": emulator.pid, "slapd": pid_running(str(ldap.folder / "config"))}
     airflow_modes = [mode for mode in modes if mode != "pipeline"]
     if not airflow_modes:
         return results
+    planned = pipeline["planned_operations"]
     figures: dict[str, dict[str, Any]] = {}
     if "dags-test" in airflow_modes:
-        emulator.load_state(dataset.state(scenario.start))
-        home = AirflowHome(out / "airflow-home", dataset, ldap, emulator)
-        figures["dags-test"] = {**dags_test(home), **_site_checks(emulator, dataset, pipeline)}
+        site.load(scenario)
+        home = AirflowHome(out / "airflow-home", dataset, ldap, emulator, connections=site.connections)
+        load_average = [round(value, 2) for value in os.getloadavg()]
+        before = _cpu_of(servers)
+        figures["dags-test"] = {**dags_test(home), **site.checks(planned), "load_average": load_average}
+        after = _cpu_of(servers)
+        figures["dags-test"]["cpu_seconds"] = {
+            "airflow": figures["dags-test"]["process_cpu_seconds"],
+            **{name: round(after[name] - before[name], 2) for name in after},
+        }
     for mode in ("standalone", "standalone-defaults"):
         if mode not in airflow_modes:
             continue
-        emulator.load_state(dataset.state(scenario.start))
+        site.load(scenario)
         home = AirflowHome(
-            out / f"airflow-home-{mode}", dataset, ldap, emulator, deployment=mode == "standalone"
+            out / f"airflow-home-{mode}",
+            dataset,
+            ldap,
+            emulator,
+            connections=site.connections,
+            deployment=mode == "standalone",
         )
         with Standalone(home).running() as standalone:
             figures[mode] = {
                 **standalone.run(f"bench-{scenario.name}-{int(time.time())}", servers),
-                **_site_checks(emulator, dataset, pipeline),
+                **site.checks(planned),
             }
     for mode, figure in figures.items():
         results.append(
@@ -463,21 +580,9 @@ def measure(
                 "mode": mode,
                 **figure,
                 "overhead_seconds": round(figure["run_seconds"] - pipeline["total_seconds"], 2),
-                "load_average": figure.get("load_average", [round(value, 2) for value in os.getloadavg()]),
             }
         )
     return results
-
-
-def _site_checks(emulator: EmulatorProcess, dataset: Dataset, pipeline: Mapping[str, Any]) -> dict[str, Any]:
-    by_method = emulator.counters()["by_method"]
-    return {
-        "writes": writes(by_method),
-        "checks": {
-            "final_state_in_sync": in_sync(emulator, dataset),
-            "writes_equal_planned_operations": writes(by_method) == pipeline["planned_operations"],
-        },
-    }
 
 
 def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
@@ -513,7 +618,7 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
     for result in results:
         phases = result.get("phases") or result.get("task_seconds_by_phase", {})
         cells = [
-            result["scenario"],
+            f"{result['scenario']} ({result['source']} to {result['target']})",
             f"{result['size']['users']:,}",
             result["mode"],
             *(f"{phases.get(phase, 0):.1f}" for phase in PHASES),
@@ -585,6 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         "--users", type=int, help="resize the scenarios (groups and memberships in proportion)"
     )
     parser.add_argument("--scenario", choices=("noop", "churn", "both"), default="both")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="data_center",
+        help="cloud: the Atlassian Cloud emulator from the company's in-sync SCIM state (noop only)",
+    )
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="working folder (default bench/out)")
@@ -597,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or "pipeline" not in modes:
         parser.error(f"--modes takes {', '.join(MODES)} and always includes pipeline (got {args.modes})")
     names = ("noop", "churn") if args.scenario == "both" else (args.scenario,)
+    if args.target == "cloud" and names != ("noop",):
+        parser.error("--target cloud measures the noop scenario only (--scenario noop)")
     scenarios = [
         SCENARIOS[name] if args.users is None else SCENARIOS[name].scaled(args.users) for name in names
     ]
@@ -605,15 +718,24 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out / "dag-runs"
     out.mkdir(parents=True, exist_ok=True)
     dataset = Dataset(size, args.seed, args.out / "data" / name)
+    if args.target == "cloud":
+        dataset = Dataset(size, args.seed, dataset.folder, rules=cloud_rules(dataset))
     results = []
     _progress(f"{name}: generating the directory")
     ldif = dataset.ldif
-    with EmulatorProcess(out / "emulator.log") as emulator, OpenLdapSandbox([ldif], suffix=SUFFIX) as ldap:
+    with contextlib.ExitStack() as stack:
+        emulator = stack.enter_context(EmulatorProcess(out / "emulator.log"))
+        ldap = stack.enter_context(OpenLdapSandbox([ldif], suffix=SUFFIX))
+        site: Site = DataCenterSite(emulator, dataset)
+        if args.target == "cloud":
+            _progress(f"{name}: the in-sync Cloud directory, and its emulator")
+            cloud = CloudEmulatorProcess(cloud_state(dataset), out / "cloud-emulator.log")
+            stack.callback(cloud.stop)
+            site = CloudSite(cloud, CLOUD_CONNECTION)
         for scenario in scenarios:
-            _progress(f"{name}: {scenario.name}: {', '.join(modes)}")
-            for result in measure(
-                scenario, dataset, ldap, emulator, out / f"{scenario.name}-{size.users}u", modes
-            ):
+            _progress(f"{name}: {scenario.name}, {site.name}: {', '.join(modes)}")
+            folder = out / f"{scenario.name}-{size.users}u-{site.name}"
+            for result in measure(scenario, dataset, ldap, emulator, site, folder, modes):
                 print(json.dumps(result), flush=True)
                 results.append(result)
     if not args.no_results:

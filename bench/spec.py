@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -21,6 +22,9 @@ class PipelineSpec:
     out: str  # the run's AIRFLOW_HOME: audit store and run folders, emptied first
     watched: dict[str, int] = field(default_factory=dict)  # processes whose CPU time each phase reports
     profile: bool = False  # sample every thread of each phase into profile-<phase>.txt beside ``out``
+    # connection id -> Airflow connection (as JSON): what the rules' other source or target reads
+    # (``bench.dag_runs --target cloud``); it wins over the LDAP and Data Center ones above
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -49,5 +53,6 @@ def connection_environment(spec: PipelineSpec, ldap_conn_id: str, confluence_con
     return {
         f"AIRFLOW_CONN_{ldap_conn_id.upper()}": json.dumps(ldap),
         f"AIRFLOW_CONN_{confluence_conn_id.upper()}": json.dumps(confluence),
+        **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in spec.connections.items()},
         "AIRFLOW_HOME": spec.out,
     }
