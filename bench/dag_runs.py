@@ -51,15 +51,18 @@ import psutil
 import yaml
 
 from bench.cloud import CloudEmulatorProcess, in_sync_scim_state
+from bench.company_frames import IdpFrames
+from bench.confluence_state import in_sync_state
 from bench.dataset import RULES, SUFFIX, Dataset, Start
+from bench.entra import EntraEmulatorProcess
 from bench.measure import cpu_seconds, pid_running
 from bench.results import PHASES, command_line, machine, writes
-from bench.runner import _active_part, _in_fresh_process, _state, pipeline_spec
+from bench.runner import _active_part, _in_fresh_process, pipeline_spec
 from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
 from bench.spec import connection_environment
 from confluence_provisioning.pipeline.preload import LOCAL_SETTINGS
-from confluence_provisioning.settings import RunSettings
+from confluence_provisioning.settings import EntraSourceSettings, RunSettings
 from sandbox.airflow_standalone import stop
 from sandbox.openldap import OpenLdapSandbox
 from sandbox.openldap.process import free_port
@@ -85,7 +88,9 @@ MODES = ("pipeline", "dags-test", "standalone", "standalone-defaults")
 RUN_TIMEOUT = 3600.0
 POOL = ("confluence_api", "2", "Confluence API writes")
 CLOUD_CONNECTION = "atlassian_bench"  # the Cloud target's connection id in the --target cloud rules
+ENTRA_CONNECTION = "entra_bench"  # the Entra source's, in the --source entra rules
 TARGETS = ("data_center", "cloud")
+SOURCES = ("ldap", "entra")
 # README, "Task start-up": the DAG file changes with a deployment, not every 30 s (Airflow's default);
 # a modified file is still parsed at once (file_parsing_sort_mode modified_time)
 DEPLOYMENT_SETTINGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600"}
@@ -408,29 +413,41 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def in_sync(emulator: EmulatorProcess, dataset: Dataset) -> bool:
-    return _active_part(emulator.state()) == _active_part(_state(dataset, Start.in_sync))
+def in_sync(emulator: EmulatorProcess, state: Path) -> bool:
+    return _active_part(emulator.state()) == _active_part(json.loads(state.read_text(encoding="utf-8")))
 
 
 class DataCenterSite:
-    """The Data Center emulator as the target: loaded with the scenario's state before each mode."""
+    """The Data Center emulator as the target: loaded with the scenario's state before each mode.
+
+    ``in_sync``: the in-sync state when the source is not the dataset's LDAP directory (noop only).
+    """
 
     name = "data_center"
 
-    def __init__(self, emulator: EmulatorProcess, dataset: Dataset) -> None:
-        self.emulator, self.dataset = emulator, dataset
+    def __init__(self, emulator: EmulatorProcess, dataset: Dataset, in_sync: Path | None = None) -> None:
+        self.emulator, self.dataset, self.in_sync = emulator, dataset, in_sync
         self.pid = emulator.pid
         self.connections: dict[str, dict[str, Any]] = {}  # the spec's Data Center connection
 
+    def state(self, start: Start) -> Path | None:
+        if self.in_sync is None:
+            return self.dataset.state(start)
+        if start is not Start.in_sync:
+            raise ValueError("a source other than LDAP is measured on the noop scenario only")
+        return self.in_sync
+
     def load(self, scenario: Scenario) -> None:
-        self.emulator.load_state(self.dataset.state(scenario.start))
+        self.emulator.load_state(self.state(scenario.start))
 
     def checks(self, planned: int) -> dict[str, Any]:
         by_method = self.emulator.counters()["by_method"]
+        expected = self.state(Start.in_sync)
+        assert expected is not None
         return {
             "writes": writes(by_method),
             "checks": {
-                "final_state_in_sync": in_sync(self.emulator, self.dataset),
+                "final_state_in_sync": in_sync(self.emulator, expected),
                 "writes_equal_planned_operations": writes(by_method) == planned,
             },
         }
@@ -477,6 +494,38 @@ def cloud_rules(dataset: Dataset) -> Path:
     return path
 
 
+def entra_rules(dataset: Dataset) -> Path:
+    """The benchmark's rules with the Entra ID source instead of LDAP, beside the dataset.
+
+    The tenant is the same LDIF served by the Entra emulator; its users have no DN subtree to
+    scope by (README, "Entra ID as the source"), so every user of the tenant is in scope.
+    """
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    rules.pop("directory")
+    rules["users"].pop("include")
+    rules["source"] = {
+        "kind": "entra_id",
+        "connection_id": ENTRA_CONNECTION,
+        "login_attribute": "onPremisesSamAccountName",  # the LDIF's uid, as the LDAP rules' username
+        "display_name_attribute": "displayName",
+    }
+    path = dataset.folder / "rules-entra.yaml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    return path
+
+
+def entra_in_sync_state(dataset: Dataset, tenant: EntraEmulatorProcess) -> Path:
+    """The Data Center state the pipeline leaves for the tenant's read (``in_sync_state``)."""
+    path = dataset.folder / "confluence-in-sync-entra.json"
+    if not path.exists():
+        settings = dataset.settings
+        assert isinstance(settings.source, EntraSourceSettings)
+        source = tenant.frames(settings.source)
+        state = in_sync_state(IdpFrames(source.users, source.groups, source.memberships), settings)
+        path.write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
 def cloud_state(dataset: Dataset) -> Path:
     """The in-sync SCIM state of the dataset's company, written once."""
     path = dataset.folder / "cloud-in-sync.json"
@@ -511,6 +560,7 @@ def measure(
     ldap: OpenLdapSandbox,
     emulator: EmulatorProcess,
     site: Site,
+    source_pid: int,
     out: Path,
     modes: list[str],
 ) -> list[dict[str, Any]]:
@@ -521,7 +571,7 @@ def measure(
         "target": site.name,
         "size": asdict(dataset.idp_counts),
     }
-    servers = {"emulator": site.pid, "slapd": pid_running(str(ldap.folder / "config"))}
+    servers = {"emulator": site.pid, "source": source_pid}
     pipeline = in_process(scenario, dataset, ldap, emulator, site, out / "pipeline", servers)
     results = [
         {
@@ -536,7 +586,7 @@ def measure(
             "load_average": pipeline["load_average"],
             "cpu_seconds": {
                 name: round(sum(phase[name] for phase in pipeline["cpu"].values()), 2)
-                for name in ("self", "emulator", "slapd")
+                for name in ("self", "emulator", "source")
             },
         }
     ]
@@ -598,12 +648,12 @@ def markdown(results: list[dict[str, Any]], argv: list[str], note: str) -> str:
         "run as Airflow records it (queued to end), each phase the sum of its task instances' wall time "
         "(mapped apply chunks added up), *other* the tasks that are no phase (publish); "
         "*overhead*: the DAG run minus the pipeline's total. Peak RSS: the pipeline's process, the "
-        "`dags test` process, the largest standalone task process. *CPU s*: the pipeline's process, or "
-        "every process of the standalone (tasks, scheduler, API server, DAG processor, triggerer) during "
-        "the run, and in brackets the Confluence emulator's and slapd's; *CPU overhead*: the standalone's "
-        "minus the pipeline's, which a busy machine distorts less than wall time, but still by 10-30%. "
-        "*load*: the load "
-        "average when the mode started.",
+        "`dags test` process, the largest standalone task process. *CPU s*: the pipeline's process, the "
+        "`dags test` process, or every process of the standalone (tasks, scheduler, API server, DAG "
+        "processor, triggerer) during the run, and in brackets the target emulator's and the source "
+        "server's (slapd or the Entra emulator); *CPU overhead*: the mode's minus the pipeline's, which "
+        "a busy machine distorts less than wall time, but still by 10-30%. *load*: the load average "
+        "when the mode started.",
         "",
         "| scenario | users | mode | "
         + " | ".join(PHASES)
@@ -642,7 +692,7 @@ def _cpu_cells(cpu: Mapping[str, float] | None, pipeline: float | None) -> list[
         return ["", ""]
     own = cpu.get("self", cpu.get("airflow", 0.0))
     overhead = f"{own - pipeline:.1f}" if "airflow" in cpu and pipeline is not None else ""
-    return [f"{own:.1f} ({cpu['emulator']:.1f} / {cpu['slapd']:.1f})", overhead]
+    return [f"{own:.1f} ({cpu['emulator']:.1f} / {cpu['source']:.1f})", overhead]
 
 
 def _timelines(results: list[dict[str, Any]]) -> list[str]:
@@ -696,6 +746,12 @@ def main(argv: list[str] | None = None) -> int:
         default="data_center",
         help="cloud: the Atlassian Cloud emulator from the company's in-sync SCIM state (noop only)",
     )
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="ldap",
+        help="entra: the same LDIF served by the Entra ID emulator (noop only)",
+    )
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="working folder (default bench/out)")
@@ -708,8 +764,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or "pipeline" not in modes:
         parser.error(f"--modes takes {', '.join(MODES)} and always includes pipeline (got {args.modes})")
     names = ("noop", "churn") if args.scenario == "both" else (args.scenario,)
-    if args.target == "cloud" and names != ("noop",):
-        parser.error("--target cloud measures the noop scenario only (--scenario noop)")
+    if (args.target == "cloud" or args.source == "entra") and names != ("noop",):
+        parser.error("--target cloud and --source entra measure the noop scenario only (--scenario noop)")
+    if args.target == "cloud" and args.source == "entra":
+        parser.error("--source entra is measured with the Data Center target")
     scenarios = [
         SCENARIOS[name] if args.users is None else SCENARIOS[name].scaled(args.users) for name in names
     ]
@@ -720,6 +778,8 @@ def main(argv: list[str] | None = None) -> int:
     dataset = Dataset(size, args.seed, args.out / "data" / name)
     if args.target == "cloud":
         dataset = Dataset(size, args.seed, dataset.folder, rules=cloud_rules(dataset))
+    if args.source == "entra":
+        dataset = Dataset(size, args.seed, dataset.folder, rules=entra_rules(dataset))
     results = []
     _progress(f"{name}: generating the directory")
     ldif = dataset.ldif
@@ -727,6 +787,14 @@ def main(argv: list[str] | None = None) -> int:
         emulator = stack.enter_context(EmulatorProcess(out / "emulator.log"))
         ldap = stack.enter_context(OpenLdapSandbox([ldif], suffix=SUFFIX))
         site: Site = DataCenterSite(emulator, dataset)
+        source_pid = pid_running(str(ldap.folder / "config"))
+        if args.source == "entra":
+            _progress(f"{name}: the Entra emulator serving the directory, and the in-sync site")
+            tenant = EntraEmulatorProcess(ldif, out / "entra-emulator.log")
+            stack.callback(tenant.stop)
+            site = DataCenterSite(emulator, dataset, entra_in_sync_state(dataset, tenant))
+            site.connections[ENTRA_CONNECTION] = tenant.connection()
+            source_pid = tenant.pid
         if args.target == "cloud":
             _progress(f"{name}: the in-sync Cloud directory, and its emulator")
             cloud = CloudEmulatorProcess(cloud_state(dataset), out / "cloud-emulator.log")
@@ -734,8 +802,8 @@ def main(argv: list[str] | None = None) -> int:
             site = CloudSite(cloud, CLOUD_CONNECTION)
         for scenario in scenarios:
             _progress(f"{name}: {scenario.name}, {site.name}: {', '.join(modes)}")
-            folder = out / f"{scenario.name}-{size.users}u-{site.name}"
-            for result in measure(scenario, dataset, ldap, emulator, site, folder, modes):
+            folder = out / f"{scenario.name}-{size.users}u-{args.source}-{site.name}"
+            for result in measure(scenario, dataset, ldap, emulator, site, source_pid, folder, modes):
                 print(json.dumps(result), flush=True)
                 results.append(result)
     if not args.no_results:

@@ -32,6 +32,7 @@ import json
 import os
 import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +59,8 @@ from confluence_provisioning.sources.entra.reading import EntraReader
 from confluence_provisioning.sources.entra.tenant import snapshot, user_properties
 from confluence_provisioning.sources.incremental import SourceStates
 from sandbox.entra import EntraEmulatorServer
+from sandbox.entra.config import EntraConfig
+from sandbox.openldap.process import free_port
 
 SUFFIX = "dc=example,dc=com"
 SETTINGS = EntraSourceSettings(login_attribute="onPremisesSamAccountName", extra_attributes=["department"])
@@ -233,7 +236,7 @@ class _RewritingSession(httpx.Client):
                             params=kwargs.get("params"))  # fmt: skip
 
 
-def _options(server: EntraEmulatorServer) -> EntraOptions:
+def _options(server: EntraEmulatorServer | EntraEmulatorProcess) -> EntraOptions:
     return EntraOptions(
         graph_url=server.graph_url,
         authority=server.authority,
@@ -241,6 +244,63 @@ def _options(server: EntraEmulatorServer) -> EntraOptions:
         client_id=server.config.client_id,
         client_secret=server.config.client_secret,
     )
+
+
+class EntraEmulatorProcess:
+    """``python -m sandbox.entra`` serving an LDIF as a tenant in its own process, on a free port.
+
+    In its own process, unlike ``EntraEmulatorServer``, so that a DAG run's tasks reach it and it
+    never shares a GIL with them (``bench.dag_runs --source entra``).
+    """
+
+    START_TIMEOUT = 1800.0  # a 100,000-user LDIF becomes a tenant in minutes on a busy machine
+    config = EntraConfig()
+
+    def __init__(self, ldif: Path, log_file: Path) -> None:
+        self.port = free_port()
+        self.graph_url = self.authority = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "sandbox.entra", "--port", str(self.port), "--ldif", str(ldif)]
+        with log_file.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Entra emulator exited: {log_file.read_text(errors='replace')}")
+            try:
+                httpx.get(f"{self.graph_url}/__emulator/counters", timeout=5).raise_for_status()
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("the Entra emulator did not listen in time") from None
+                time.sleep(0.5)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def connection(self) -> dict[str, Any]:
+        """The ``entra_id`` connection (README, "Entra ID as the source"): host and authority its URL."""
+        return {
+            "conn_type": "entra_id",
+            "host": self.graph_url,
+            "login": self.config.client_id,
+            "password": self.config.client_secret,
+            "extra": {"tenant_id": self.config.tenant, "authority": self.authority},
+        }
+
+    def frames(self, settings: EntraSourceSettings) -> SourceSnapshot:
+        """What the Entra source reads from the tenant (a full read, no state kept)."""
+        with GraphClient(_options(self)) as client:
+            return snapshot(EntraReader(client, settings).read_all(with_links=False)[0], settings)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
