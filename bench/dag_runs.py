@@ -1,11 +1,16 @@
 """python -m bench.dag_runs: the real DAG run at company scale, beside the in-process pipeline.
 
     python -m bench.dag_runs [--users N] [--scenario noop|churn|both] [--modes pipeline,dags-test,standalone]
+                             [--source ldap|entra] [--target data_center|cloud]
 
 For each scenario, on the same data (bench/scenarios.py: 100,000 users, 5,000
 groups, ~1,000,000 memberships; noop starts in sync, churn from yesterday's
 directory) and in the same run, each mode starts from the scenario's Confluence
-state:
+state. The source is the company in slapd, or with ``--source entra`` the same LDIF
+served by the Entra ID emulator (Data Center starting in sync with what that source
+reads); the target the Data Center emulator, or with ``--target cloud`` the Atlassian
+Cloud emulator started from the company's in-sync SCIM directory (``externalId`` = the
+entry's entryUUID). Those two are measured on the noop scenario only.
 
   pipeline    the DAG's task bodies in one fresh process (bench.pipeline): the phases as the
               library alone costs them
