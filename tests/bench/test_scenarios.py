@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import msgspec
+
+from bench.cloud import in_sync_scim_state
 from bench.company import CompanySize
+from bench.dag_runs import cloud_rules
+from bench.dataset import Dataset
 from bench.scenarios import CHOICES, FULL, cloud_size, selected
+from confluence_provisioning.mapping.stage import map_rules
+from confluence_provisioning.plan.planner import plan
+from confluence_provisioning.targets.atlassian_cloud.client import ScimGroup, ScimUser
+from confluence_provisioning.targets.atlassian_cloud.snapshot import to_snapshot
 
 
 def test_the_cloud_benchmark_runs_alone_or_last_in_all_at_the_full_size_or_resized() -> None:
@@ -12,3 +23,16 @@ def test_the_cloud_benchmark_runs_alone_or_last_in_all_at_the_full_size_or_resiz
     assert cloud_size("cloud", 1_000) == CompanySize(1_000, 50, 10_000)
     assert cloud_size("all", None) == FULL and [s.name for s in selected("all", None)][-1] == "churn"
     assert cloud_size("noop", None) is None and cloud_size("scale", None) is None
+
+
+def test_the_cloud_directory_made_in_sync_with_the_company_plans_nothing(tmp_path: Path) -> None:
+    """``bench.dag_runs --target cloud`` starts from it: a noop must match every account by its IdP id."""
+    dataset = Dataset(CompanySize(300, 15, 3_000), 1, tmp_path)
+    dataset = Dataset(dataset.size, 1, tmp_path, rules=cloud_rules(dataset))
+    state = in_sync_scim_state(dataset.idp, dataset.settings)
+    users = msgspec.convert(state["Users"], list[ScimUser])
+    current = to_snapshot(users, msgspec.convert(state["Groups"], list[ScimGroup]))
+    active = [person.uuid for person in dataset.company.people if not person.locked]
+    assert sorted(user.external_id or "" for user in users) == sorted(active)  # the entries' entryUUIDs
+    desired = map_rules(dataset.idp, dataset.settings)
+    assert len(plan(desired, current, dataset.settings)) == 0
