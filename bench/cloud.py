@@ -181,6 +181,27 @@ class CloudEmulatorProcess:
         """The requests served since the last call (which zeroes them)."""
         return counters(self.port)
 
+    def load_state(self, state: Path) -> None:
+        """Replace the directory with a state file's (``PUT /__emulator/state``)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1800)
+        connection.request(
+            "PUT", "/__emulator/state", body=state.read_bytes(), headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        body = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"loading {state} into the Cloud emulator: {response.status} {body[:500]!r}")
+
+    def state(self) -> dict[str, Any]:
+        """The directory in the state file's format (``GET /__emulator/state``)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1800)
+        connection.request("GET", "/__emulator/state")
+        response = connection.getresponse()
+        body = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"reading the Cloud emulator's state: {response.status} {body[:500]!r}")
+        return json.loads(body)
+
     def stop(self) -> None:
         self.process.kill()  # not terminate: a graceful stop would write the whole state file back
         self.process.wait(30)

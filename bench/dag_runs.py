@@ -7,10 +7,11 @@ For each scenario, on the same data (bench/scenarios.py: 100,000 users, 5,000
 groups, ~1,000,000 memberships; noop starts in sync, churn from yesterday's
 directory) and in the same run, each mode starts from the scenario's Confluence
 state. The source is the company in slapd, or with ``--source entra`` the same LDIF
-served by the Entra ID emulator (Data Center starting in sync with what that source
-reads); the target the Data Center emulator, or with ``--target cloud`` the Atlassian
-Cloud emulator started from the company's in-sync SCIM directory (``externalId`` = the
-entry's entryUUID). Those two are measured on the noop scenario only.
+served by the Entra ID emulator (Data Center starting as a first run of that source left
+it: from today's tenant for noop, from yesterday's, ``Dataset.yesterday_ldif`` in a second
+emulator, for churn); the target the Data Center emulator, or with ``--target cloud`` the
+Atlassian Cloud emulator started from the SCIM directory a first run of today's company
+(noop) or yesterday's (churn) left (``externalId`` = the entry's entryUUID).
 
   pipeline    the DAG's task bodies in one fresh process (bench.pipeline): the phases as the
               library alone costs them
@@ -52,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psutil
 import yaml
 
@@ -67,7 +69,9 @@ from bench.scenarios import SCENARIOS, Scenario
 from bench.services import EmulatorProcess
 from bench.spec import connection_environment
 from confluence_provisioning.pipeline.preload import LOCAL_SETTINGS
+from confluence_provisioning.plan.planner import OperationKind
 from confluence_provisioning.settings import EntraSourceSettings, RunSettings
+from confluence_provisioning.targets.atlassian_cloud.client import MEMBER_BATCH
 from sandbox.airflow_standalone import stop
 from sandbox.openldap import OpenLdapSandbox
 from sandbox.openldap.process import free_port
@@ -425,27 +429,30 @@ def in_sync(emulator: EmulatorProcess, state: Path) -> bool:
 class DataCenterSite:
     """The Data Center emulator as the target: loaded with the scenario's state before each mode.
 
-    ``in_sync``: the in-sync state when the source is not the dataset's LDAP directory (noop only).
+    ``states``: the starting states by ``Start`` when the source is not the dataset's LDAP
+    directory (``entra_state``); the in-sync one is what every run must end in.
     """
 
     name = "data_center"
 
-    def __init__(self, emulator: EmulatorProcess, dataset: Dataset, in_sync: Path | None = None) -> None:
-        self.emulator, self.dataset, self.in_sync = emulator, dataset, in_sync
+    def __init__(
+        self, emulator: EmulatorProcess, dataset: Dataset, states: Mapping[Start, Path] | None = None
+    ) -> None:
+        self.emulator, self.dataset, self.states = emulator, dataset, states
         self.pid = emulator.pid
         self.connections: dict[str, dict[str, Any]] = {}  # the spec's Data Center connection
 
     def state(self, start: Start) -> Path | None:
-        if self.in_sync is None:
+        if self.states is None:
             return self.dataset.state(start)
-        if start is not Start.in_sync:
-            raise ValueError("a source other than LDAP is measured on the noop scenario only")
-        return self.in_sync
+        if start not in self.states:
+            raise ValueError(f"no {start.value} starting state was built for this source")
+        return self.states[start]
 
     def load(self, scenario: Scenario) -> None:
         self.emulator.load_state(self.state(scenario.start))
 
-    def checks(self, planned: int) -> dict[str, Any]:
+    def checks(self, planned: int, plan_file: str | None = None) -> dict[str, Any]:
         by_method = self.emulator.counters()["by_method"]
         expected = self.state(Start.in_sync)
         assert expected is not None
@@ -458,32 +465,84 @@ class DataCenterSite:
         }
 
 
+def scim_active_part(state: dict[str, Any]) -> tuple[dict[str, Any], set[str], set[tuple[str, str]]]:
+    """As ``_active_part`` for a Cloud directory: the active users' profiles (with their
+    ``externalId``), the groups, the active users' memberships; SCIM ids left out."""
+    active = {
+        user["userName"]: (
+            user.get("displayName"),
+            next((e["value"].lower() for e in user.get("emails") or [] if e.get("primary")), ""),
+            user.get("externalId"),
+        )
+        for user in state["Users"]
+        if user.get("active", True)
+    }
+    name_of = {user["id"]: user["userName"] for user in state["Users"]}
+    memberships = {
+        (group["displayName"], name_of[member["value"]])
+        for group in state["Groups"]
+        for member in group.get("members") or []
+        if name_of.get(member["value"]) in active
+    }
+    return active, {group["displayName"] for group in state["Groups"]}, memberships
+
+
 class CloudSite:
-    """The Cloud emulator as the target, started from the company's in-sync SCIM state (noop only)."""
+    """The Cloud emulator as the target, started from ``loaded``'s state of ``states``
+    (``cloud_state``); reloaded before a mode when a mode wrote to it or the scenario starts
+    elsewhere."""
 
     name = "cloud"
 
-    def __init__(self, emulator: CloudEmulatorProcess, connection_id: str) -> None:
-        self.emulator = emulator
+    def __init__(
+        self,
+        emulator: CloudEmulatorProcess,
+        connection_id: str,
+        states: Mapping[Start, Path],
+        loaded: Start,
+    ) -> None:
+        self.emulator, self.states, self.loaded = emulator, states, loaded
         self.pid = emulator.pid
         self.connections = {connection_id: emulator.connection()}
+        self.dirty = False
 
     def load(self, scenario: Scenario) -> None:
-        if scenario.start is not Start.in_sync:
-            raise ValueError("the Cloud target is measured on the noop scenario only")
-        self.emulator.counters()  # zeroed; a noop leaves the directory as it was
+        if scenario.start not in self.states:
+            raise ValueError(f"no {scenario.start.value} Cloud directory was built")
+        if self.dirty or scenario.start is not self.loaded:
+            self.emulator.load_state(self.states[scenario.start])
+            self.loaded, self.dirty = scenario.start, False
+        self.emulator.counters()  # zeroed
 
-    def checks(self, planned: int) -> dict[str, Any]:
+    def checks(self, planned: int, plan_file: str | None = None) -> dict[str, Any]:
+        """Writes are every POST, PUT, PATCH and DELETE: one per planned operation, except that
+        the membership changes of one group go ``member_batch`` to a PATCH (``CloudPerformer``),
+        so they must equal ``cloud_requests`` of the plan, not its operation count."""
         by_method = self.emulator.counters()["by_method"]
-        done = writes(by_method)
-        # a noop changes nothing: no write request, so the directory is still the in-sync state
+        done = writes(by_method) + by_method.get("PATCH", 0)
+        self.dirty = self.dirty or done > 0
+        if done == 0 and self.loaded is Start.in_sync:
+            final = True  # nothing written: still the in-sync directory it was loaded with
+        else:
+            expected = json.loads(self.states[Start.in_sync].read_text(encoding="utf-8"))
+            final = scim_active_part(self.emulator.state()) == scim_active_part(expected)
+        requests = 0 if planned == 0 else cloud_requests(plan_file)
         return {
             "writes": done,
-            "checks": {
-                "final_state_in_sync": done == 0 and planned == 0,
-                "writes_equal_planned_operations": done == planned,
-            },
+            "planned_requests": requests,
+            "checks": {"final_state_in_sync": final, "writes_equal_planned_requests": done == requests},
         }
+
+
+def cloud_requests(plan_file: str | None) -> int:
+    """The write requests the Cloud performer sends for a plan: one per operation, but one PATCH
+    per ``MEMBER_BATCH`` membership changes of the same kind to the same group."""
+    assert plan_file is not None, "the pipeline's plan file"
+    plan_frame = pd.read_parquet(plan_file, columns=["kind", "group"])
+    kinds = {OperationKind.add_membership.value, OperationKind.remove_membership.value}
+    membership = plan_frame[plan_frame["kind"].astype(str).isin(kinds)]
+    per_group = membership.groupby([membership["kind"].astype(str), membership["group"].str.lower()]).size()
+    return len(plan_frame) - len(membership) + int((-(-per_group // MEMBER_BATCH)).sum())
 
 
 Site = DataCenterSite | CloudSite
@@ -519,9 +578,10 @@ def entra_rules(dataset: Dataset) -> Path:
     return path
 
 
-def entra_in_sync_state(dataset: Dataset, tenant: EntraEmulatorProcess) -> Path:
-    """The Data Center state the pipeline leaves for the tenant's read (``in_sync_state``)."""
-    path = dataset.folder / "confluence-in-sync-entra.json"
+def entra_state(dataset: Dataset, tenant: EntraEmulatorProcess, start: Start) -> Path:
+    """The Data Center state a first run leaves for ``tenant``'s read (``in_sync_state``):
+    ``start`` says whose tenant it serves, today's (in sync) or yesterday's (drifted)."""
+    path = dataset.folder / f"confluence-{start.value.replace('_', '-')}-entra.json"
     if not path.exists():
         settings = dataset.settings
         assert isinstance(settings.source, EntraSourceSettings)
@@ -531,11 +591,31 @@ def entra_in_sync_state(dataset: Dataset, tenant: EntraEmulatorProcess) -> Path:
     return path
 
 
-def cloud_state(dataset: Dataset) -> Path:
-    """The in-sync SCIM state of the dataset's company, written once."""
-    path = dataset.folder / "cloud-in-sync.json"
+def entra_states(
+    dataset: Dataset, tenant: EntraEmulatorProcess, starts: set[Start], log: Path
+) -> dict[Start, Path]:
+    """The in-sync state from today's tenant, and when asked the drifted one: what a first run
+    of yesterday's tenant (``Dataset.yesterday_ldif`` in its own emulator) left."""
+    states = {Start.in_sync: entra_state(dataset, tenant, Start.in_sync)}
+    if Start.drifted in starts:
+        path = dataset.folder / "confluence-drifted-entra.json"
+        if path.exists():
+            states[Start.drifted] = path
+        else:
+            yesterday = EntraEmulatorProcess(dataset.yesterday_ldif, log)
+            try:
+                states[Start.drifted] = entra_state(dataset, yesterday, Start.drifted)
+            finally:
+                yesterday.stop()
+    return states
+
+
+def cloud_state(dataset: Dataset, start: Start) -> Path:
+    """The SCIM directory a first run left: of today's company (in sync) or yesterday's (drifted),
+    written once."""
+    path = dataset.folder / f"cloud-{start.value.replace('_', '-')}.json"
     if not path.exists():
-        state = in_sync_scim_state(dataset.idp, dataset.settings)
+        state = in_sync_scim_state(dataset.idp_of(start), dataset.settings)
         path.write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return path
 
@@ -556,7 +636,8 @@ def in_process(
     )
     site.load(scenario)
     pipeline = _in_fresh_process("bench.pipeline", asdict(spec), out / "pipeline")
-    return {**pipeline, **site.checks(pipeline["planned_operations"]), "load_average": load_average}
+    checks = site.checks(pipeline["planned_operations"], pipeline["plan_file"])
+    return {**pipeline, **checks, "load_average": load_average}
 
 
 def measure(
@@ -587,6 +668,7 @@ def measure(
             "peak_rss_bytes": pipeline["peak_rss_bytes"],
             "planned_operations": pipeline["planned_operations"],
             "writes": pipeline["writes"],
+            **({"planned_requests": pipeline["planned_requests"]} if "planned_requests" in pipeline else {}),
             "checks": pipeline["checks"],
             "load_average": pipeline["load_average"],
             "cpu_seconds": {
@@ -598,14 +680,18 @@ def measure(
     airflow_modes = [mode for mode in modes if mode != "pipeline"]
     if not airflow_modes:
         return results
-    planned = pipeline["planned_operations"]
+    planned, plan_file = pipeline["planned_operations"], pipeline["plan_file"]
     figures: dict[str, dict[str, Any]] = {}
     if "dags-test" in airflow_modes:
         site.load(scenario)
         home = AirflowHome(out / "airflow-home", dataset, ldap, emulator, connections=site.connections)
         load_average = [round(value, 2) for value in os.getloadavg()]
         before = _cpu_of(servers)
-        figures["dags-test"] = {**dags_test(home), **site.checks(planned), "load_average": load_average}
+        figures["dags-test"] = {
+            **dags_test(home),
+            **site.checks(planned, plan_file),
+            "load_average": load_average,
+        }
         after = _cpu_of(servers)
         figures["dags-test"]["cpu_seconds"] = {
             "airflow": figures["dags-test"]["process_cpu_seconds"],
@@ -626,7 +712,7 @@ def measure(
         with Standalone(home).running() as standalone:
             figures[mode] = {
                 **standalone.run(f"bench-{scenario.name}-{int(time.time())}", servers),
-                **site.checks(planned),
+                **site.checks(planned, plan_file),
             }
     for mode, figure in figures.items():
         results.append(
@@ -749,13 +835,13 @@ def main(argv: list[str] | None = None) -> int:
         "--target",
         choices=TARGETS,
         default="data_center",
-        help="cloud: the Atlassian Cloud emulator from the company's in-sync SCIM state (noop only)",
+        help="cloud: the Atlassian Cloud emulator from the scenario's SCIM directory",
     )
     parser.add_argument(
         "--source",
         choices=SOURCES,
         default="ldap",
-        help="entra: the same LDIF served by the Entra ID emulator (noop only)",
+        help="entra: the same LDIF served by the Entra ID emulator",
     )
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--seed", type=int, default=1)
@@ -769,8 +855,6 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or "pipeline" not in modes:
         parser.error(f"--modes takes {', '.join(MODES)} and always includes pipeline (got {args.modes})")
     names = ("noop", "churn") if args.scenario == "both" else (args.scenario,)
-    if (args.target == "cloud" or args.source == "entra") and names != ("noop",):
-        parser.error("--target cloud and --source entra measure the noop scenario only (--scenario noop)")
     if args.target == "cloud" and args.source == "entra":
         parser.error("--source entra is measured with the Data Center target")
     scenarios = [
@@ -793,18 +877,22 @@ def main(argv: list[str] | None = None) -> int:
         ldap = stack.enter_context(OpenLdapSandbox([ldif], suffix=SUFFIX))
         site: Site = DataCenterSite(emulator, dataset)
         source_pid = pid_running(str(ldap.folder / "config"))
+        starts = {scenario.start for scenario in scenarios}
         if args.source == "entra":
-            _progress(f"{name}: the Entra emulator serving the directory, and the in-sync site")
+            _progress(f"{name}: the Entra emulator serving the directory, and the starting sites")
             tenant = EntraEmulatorProcess(ldif, out / "entra-emulator.log")
             stack.callback(tenant.stop)
-            site = DataCenterSite(emulator, dataset, entra_in_sync_state(dataset, tenant))
+            states = entra_states(dataset, tenant, starts, out / "entra-emulator-yesterday.log")
+            site = DataCenterSite(emulator, dataset, states)
             site.connections[ENTRA_CONNECTION] = tenant.connection()
             source_pid = tenant.pid
         if args.target == "cloud":
-            _progress(f"{name}: the in-sync Cloud directory, and its emulator")
-            cloud = CloudEmulatorProcess(cloud_state(dataset), out / "cloud-emulator.log")
+            _progress(f"{name}: the starting Cloud directories, and the emulator")
+            cloud_states = {start: cloud_state(dataset, start) for start in {Start.in_sync, *starts}}
+            first = scenarios[0].start
+            cloud = CloudEmulatorProcess(cloud_states[first], out / "cloud-emulator.log")
             stack.callback(cloud.stop)
-            site = CloudSite(cloud, CLOUD_CONNECTION)
+            site = CloudSite(cloud, CLOUD_CONNECTION, cloud_states, loaded=first)
         for scenario in scenarios:
             _progress(f"{name}: {scenario.name}, {site.name}: {', '.join(modes)}")
             folder = out / f"{scenario.name}-{size.users}u-{args.source}-{site.name}"

@@ -57,10 +57,30 @@ class Dataset:
         return idp_frames(self.company)
 
     @cached_property
+    def yesterday(self) -> Company:
+        """The company one day earlier (``churn.previous_day``): what last night's run saw."""
+        return previous_day(self.company, Churn(), self.seed)
+
+    @cached_property
+    def yesterday_idp(self) -> IdpFrames:
+        return idp_frames(self.yesterday)
+
+    @cached_property
     def ldif(self) -> Path:
         path = self.folder / "directory.ldif"
         write_ldif(self.company, path)
         return path
+
+    @cached_property
+    def yesterday_ldif(self) -> Path:
+        """Yesterday's directory as an LDIF (the tenant a first run of yesterday read, --source entra)."""
+        path = self.folder / "directory-yesterday.ldif"
+        write_ldif(self.yesterday, path)
+        return path
+
+    def idp_of(self, start: Start) -> IdpFrames:
+        """The directory a starting state was synced from: today's (in sync) or yesterday's (drifted)."""
+        return self.idp if start is Start.in_sync else self.yesterday_idp
 
     def state(self, start: Start) -> Path | None:
         """The state file Confluence starts from (None: a fresh site, nothing to load)."""
@@ -68,12 +88,7 @@ class Dataset:
             return None
         path = self.folder / f"confluence-{start.value.replace('_', '-')}.json"
         if not path.exists():
-            frames = (
-                self.idp
-                if start is Start.in_sync
-                else idp_frames(previous_day(self.company, Churn(), self.seed))
-            )
-            state = in_sync_state(frames, self.settings)
+            state = in_sync_state(self.idp_of(start), self.settings)
             path.write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         return path
 
