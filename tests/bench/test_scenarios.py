@@ -9,7 +9,7 @@ import msgspec
 from bench.cloud import in_sync_scim_state
 from bench.company import CompanySize
 from bench.dag_runs import cloud_rules
-from bench.dataset import Dataset
+from bench.dataset import Dataset, Start
 from bench.scenarios import CHOICES, FULL, cloud_size, selected
 from confluence_provisioning.mapping.stage import map_rules
 from confluence_provisioning.plan.planner import plan
@@ -25,14 +25,22 @@ def test_the_cloud_benchmark_runs_alone_or_last_in_all_at_the_full_size_or_resiz
     assert cloud_size("noop", None) is None and cloud_size("scale", None) is None
 
 
-def test_the_cloud_directory_made_in_sync_with_the_company_plans_nothing(tmp_path: Path) -> None:
-    """``bench.dag_runs --target cloud`` starts from it: a noop must match every account by its IdP id."""
+def test_the_cloud_directories_made_by_a_first_run_of_today_and_yesterday_plan_nothing_and_the_churn(
+    tmp_path: Path,
+) -> None:
+    """``bench.dag_runs --target cloud`` starts from them: a noop must match every account by its IdP
+    id; churn starts from what a first run of yesterday's company (``churn.previous_day``) left."""
     dataset = Dataset(CompanySize(300, 15, 3_000), 1, tmp_path)
     dataset = Dataset(dataset.size, 1, tmp_path, rules=cloud_rules(dataset))
-    state = in_sync_scim_state(dataset.idp, dataset.settings)
-    users = msgspec.convert(state["Users"], list[ScimUser])
-    current = to_snapshot(users, msgspec.convert(state["Groups"], list[ScimGroup]))
-    active = [person.uuid for person in dataset.company.people if not person.locked]
-    assert sorted(user.external_id or "" for user in users) == sorted(active)  # the entries' entryUUIDs
     desired = map_rules(dataset.idp, dataset.settings)
-    assert len(plan(desired, current, dataset.settings)) == 0
+    planned = {}
+    for start, company in ((Start.in_sync, dataset.company), (Start.drifted, dataset.yesterday)):
+        state = in_sync_scim_state(dataset.idp_of(start), dataset.settings)
+        users = msgspec.convert(state["Users"], list[ScimUser])
+        current = to_snapshot(users, msgspec.convert(state["Groups"], list[ScimGroup]))
+        active = [person.uuid for person in company.people if not person.locked]
+        assert sorted(user.external_id or "" for user in users) == sorted(active)  # the entries' entryUUIDs
+        planned[start] = plan(desired, current, dataset.settings, allow_over_limits=True).frame
+    assert len(planned[Start.in_sync]) == 0
+    kinds = set(planned[Start.drifted]["kind"])
+    assert {"create_user", "disable_user", "add_membership", "remove_membership"} <= kinds, kinds
