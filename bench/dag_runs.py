@@ -30,7 +30,8 @@ and reports the DAG run's wall time (as Airflow records it), each task's wall
 time, the Airflow overhead (the DAG run's wall time minus the in-process
 pipeline's total), the peak resident memory (dags-test: its one process;
 standalone: the largest task process, sampled twice a second), and whether the
-site ended in sync with exactly the planned writes. One JSON line per
+site ended in sync with exactly the planned writes (on Cloud, the write requests the plan
+needs: a group's membership changes go 100 to a PATCH, ``cloud_requests``). One JSON line per
 measurement on stdout; a table appended to bench/RESULTS.md unless --no-results.
 """
 
