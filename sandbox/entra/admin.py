@@ -39,26 +39,27 @@ async def _text(request: Request) -> str:
         raise HTTPException(400, f"The LDIF must be UTF-8: {exc}") from None
 
 
-@router.put("/directory")
-async def load_directory(request: Request) -> Response:
+async def _ldif_into_directory(request: Request, apply: bool) -> Response:
+    """The body's LDIF loaded (content records) or applied (change records); the counts, saved."""
     emulator = _emulator(request)
+    directory = emulator.directory
+    read = directory.apply_ldif if apply else directory.load_ldif
     try:
-        counts = emulator.directory.load_ldif(await _text(request), name="request body")
+        counts = read(await _text(request), name="request body")
     except LdifError as exc:
         raise HTTPException(400, str(exc)) from None
     emulator.save()
     return json_response(counts)
+
+
+@router.put("/directory")
+async def load_directory(request: Request) -> Response:
+    return await _ldif_into_directory(request, apply=False)
 
 
 @router.post("/changes")
 async def apply_changes(request: Request) -> Response:
-    emulator = _emulator(request)
-    try:
-        counts = emulator.directory.apply_ldif(await _text(request), name="request body")
-    except LdifError as exc:
-        raise HTTPException(400, str(exc)) from None
-    emulator.save()
-    return json_response(counts)
+    return await _ldif_into_directory(request, apply=True)
 
 
 @router.get("/ldif")
