@@ -87,7 +87,8 @@ class Tenant:
             gone = had.keys() - wanted.keys()
             if added or gone:
                 log = self.member_log.setdefault(group_id, {})
-                for member_id in (*added, *gone):
+                for member_id in (*added, *gone):  # moved to the end: each log stays in step order
+                    log.pop(member_id, None)
                     log[member_id] = step
                 self.touched.append((step, group_id))
                 counts["members_added"] += len(added)
@@ -128,8 +129,13 @@ class Tenant:
     def members_changed_since(self, group_id: str, step: int) -> list[tuple[str, bool]]:
         """(member id, still a member) for each member added or removed after ``step``."""
         current = self.members.get(group_id, {})
-        log = self.member_log.get(group_id, {})
-        return [(m, m in current) for m, s in log.items() if s > step]
+        changed: list[tuple[str, bool]] = []
+        for member_id, at in reversed(self.member_log.get(group_id, {}).items()):  # newest first
+            if at <= step:
+                break
+            changed.append((member_id, member_id in current))
+        changed.reverse()
+        return changed
 
     def transitive_members(self, group_id: str) -> list[str]:
         """Every object reached through nested groups (nested groups included), each once, cycles safe."""
@@ -173,7 +179,10 @@ class Tenant:
             removed = {i: Removal(**r) for i, r in state["removed"].items()}
             touched = [(int(s), str(i)) for s, i in state["touched"]]
             seq, epoch, secret = int(state["seq"]), int(state["epoch"]), str(state["secret"])
-            member_log = {g: {m: int(s) for m, s in log.items()} for g, log in state["member_log"].items()}
+            member_log = {  # in step order, as ``members_changed_since`` reads them
+                g: dict(sorted(((m, int(s)) for m, s in log.items()), key=lambda entry: entry[1]))
+                for g, log in state["member_log"].items()
+            }
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not an Entra emulator tenant state: {exc!r}") from None
         self.objects, self.members, self.removed, self.touched = objects, members, removed, touched

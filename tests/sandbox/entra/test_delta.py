@@ -131,6 +131,32 @@ def test_group_deltas_carry_member_changes_and_removed_groups(
     assert set(by_id) == {legal, *(graph.id_of(f"cn={name},{GROUPS}") for name in names)}
 
 
+def test_a_member_changed_again_is_in_the_deltas_of_both_steps_with_its_latest_word(
+    entra: EntraEmulatorServer, graph: Graph
+) -> None:
+    _, before, _ = _round(graph, "groups/delta?$select=displayName,members")
+    epark = graph.id_of(f"uid=epark,{PEOPLE}")
+    entra.directory.apply_ldif(CHANGES)
+    _, between, _ = _round(graph, before)
+    entra.directory.apply_ldif(
+        f"dn: cn=team-sre,{GROUPS}\nchangetype: modify\nadd: member\nmember: uid=mford,{PEOPLE}\n-\n"
+    )
+    sre, user = graph.id_of(f"cn=team-sre,{GROUPS}"), "#microsoft.graph.user"
+    mford, nhire = graph.id_of(f"uid=mford,{PEOPLE}"), graph.id_of(f"uid=nhire,{PEOPLE}")
+    removed = {"reason": "deleted"}
+    since_between = {g["id"]: g for g in _round(graph, between)[0]}
+    assert since_between[sre]["members@delta"] == [{"@odata.type": user, "id": mford}]
+    since_before = {g["id"]: g for g in _round(graph, before)[0]}
+    assert sorted(since_before[sre]["members@delta"], key=lambda m: m["id"]) == sorted(
+        [
+            {"@odata.type": user, "id": nhire},
+            {"@odata.type": user, "id": mford},  # removed, then back: a member now
+            {"@odata.type": user, "id": epark, "@removed": removed},
+        ],
+        key=lambda m: m["id"],
+    )
+
+
 def test_a_large_groups_members_span_pages_and_merge(entra: EntraEmulatorServer, graph: Graph) -> None:
     entra.emulator.update_settings({"delta_member_page": 40})
     groups, _, pages = _round(graph, "groups/delta?$select=displayName,members")
