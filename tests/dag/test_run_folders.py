@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from airflow.sdk import ObjectStoragePath
 
@@ -48,10 +49,12 @@ def test_a_frame_survives_the_round_trip_with_its_types(base: ObjectStoragePath)
     pd.testing.assert_frame_equal(storage.read_frame(uri, frames.USERS), users)
     assert storage.count_rows(uri) == 2
     assert storage.exists(uri) and not storage.exists(f"{base}/run/idp/groups.parquet")
-    # the Arrow IPC file kept for source states: the same frame back, types and all
-    arrow = storage.write_arrow_frame(base / "state", "users", users)
+    # the Arrow IPC file kept for source states: the same table back, types and all
+    table = pa.Table.from_pandas(users, preserve_index=False)
+    arrow = storage.write_arrow_table(base / "state", "users", table)
     assert arrow == f"{base}/state/users.arrow"
-    pd.testing.assert_frame_equal(storage.read_frame(arrow), users)
+    assert storage.read_table(arrow).equals(table)
+    assert storage.read_table(uri).equals(table)  # a state saved as Parquet reads too
 
 
 def test_old_day_folders_are_pruned_and_nothing_else(base: ObjectStoragePath) -> None:

@@ -1,8 +1,8 @@
 """Incremental source reads: the last snapshot and a cursor per source, and when to read in full.
 
 A source kind that can ask its identity provider for changes only (Entra ID delta links, Okta
-``lastUpdated`` filters) keeps, after each read, its raw state as named tables (pandas frames,
-e.g. users, groups, direct members) and a cursor (JSON: delta links, a timestamp). The tables are
+``lastUpdated`` filters) keeps, after each read, its raw state as named Arrow tables (e.g. users,
+groups, direct members) and a cursor (JSON: delta links, a timestamp). The tables are
 Arrow IPC files under the run storage base (``<base>/_source_state/<source>/<generation>/``), the
 cursor and the files' URIs one row of the audit store (``provisioning_source_states``), written
 after the files, so a crash leaves the previous state whole. The next run loads them and the
@@ -26,11 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from confluence_provisioning import storage
 
 if TYPE_CHECKING:  # types only: Airflow loads the hooks (provider info) while it imports itself
+    import pyarrow as pa
     from airflow.sdk import ObjectStoragePath
 
     from confluence_provisioning.audit import AuditStore
@@ -48,7 +47,7 @@ class StaleCursor(Exception):
 class SourceState:
     """A source's raw state between runs: named tables and the cursor to ask for what changed since."""
 
-    tables: Mapping[str, pd.DataFrame]
+    tables: Mapping[str, pa.Table]  # as written and read back: no pandas conversion either way
     cursor: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -72,7 +71,7 @@ class SourceStates:
         if row["fingerprint"] != digest:
             return None, "the settings changed since the saved state was made"
         try:
-            tables = {name: storage.read_frame(uri) for name, uri in row["tables"].items()}
+            tables = {name: storage.read_table(uri) for name, uri in row["tables"].items()}
         except (OSError, ValueError) as error:
             return None, f"the saved snapshot cannot be read ({error})"
         return SourceState(tables, row["cursor"]), ""
@@ -81,8 +80,8 @@ class SourceStates:
         folder = self.base / STATE_FOLDER / storage.folder_name(key)
         generation = folder / uuid.uuid4().hex
         uris = {
-            name: storage.write_arrow_frame(generation, name, frame)  # written and read every run
-            for name, frame in state.tables.items()
+            name: storage.write_arrow_table(generation, name, table)  # written and read every run
+            for name, table in state.tables.items()
         }
         self.audit.save_source_state(key, digest, state.cursor, uris)
         for old in folder.iterdir():  # earlier generations: no row points at them any more

@@ -5,7 +5,7 @@ incremental read collects a ``Delta`` and ``TenantTables.patched`` applies it to
 touching only what changed. Both end in ``TenantTables.frames``, so the two reads give the same
 frames for the same tenant.
 
-The tables (``to_state``/``from_state``, kept as Parquet by ``sources.incremental``):
+The tables (``to_state``/``from_state``, kept as Arrow IPC files by ``sources.incremental``):
 
 - users: ``id`` and each selected property as text (``_text``), sorted by id; a user's number is
   its row;
@@ -204,29 +204,18 @@ class TenantTables:
     # -- between runs -------------------------------------------------------------------------
 
     def to_state(self, cursor: dict[str, Any]) -> SourceState:
-        edges = pd.DataFrame(
-            {"group": self.edges.group, "kind": self.edges.kind, "member": self.edges.member}
-        )
-        flat = pd.DataFrame({"group": self.flat.groups, "user": self.flat.users, "direct": self.flat.direct})
-        tables = {
-            "users": _frame(self.users),
-            "groups": _frame(self.groups),
-            "loose": _frame(self.loose),
-            "edges": edges,
-            "flat": flat,
-        }
-        return SourceState(tables, cursor)
+        edges = pa.table({"group": self.edges.group, "kind": self.edges.kind, "member": self.edges.member})
+        flat = pa.table({"group": self.flat.groups, "user": self.flat.users, "direct": self.flat.direct})
+        text = {"users": self.users, "groups": self.groups, "loose": self.loose}
+        return SourceState({**text, "edges": edges, "flat": flat}, cursor)
 
     @classmethod
     def from_state(cls, state: SourceState) -> TenantTables:
         tables = state.tables
 
         def text(name: str) -> pa.Table:
-            frame = tables[name]
-            schema = pa.schema([(column, pa.large_string()) for column in frame.columns])
-            return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).replace_schema_metadata(
-                None
-            )
+            table = tables[name]
+            return table.cast(pa.schema([(column, pa.large_string()) for column in table.column_names]))
 
         def numbers(name: str, column: str, dtype: type) -> np.ndarray:
             return tables[name][column].to_numpy().astype(dtype, copy=False)
@@ -640,10 +629,6 @@ def _resolve(
 
 def _no_rows() -> NumberedRows:
     return NumberedRows(np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, bool))
-
-
-def _frame(table: pa.Table) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.arrays.ArrowStringArray(table[name]) for name in table.column_names})
 
 
 def _text(value: Any) -> str | None:

@@ -42,6 +42,7 @@ from typing import Any
 
 import msgspec
 import pandas as pd
+import pyarrow as pa
 
 from confluence_provisioning import frames
 from confluence_provisioning.frames import SourceSnapshot
@@ -95,16 +96,17 @@ class OktaState:
 
     def saved(self) -> SourceState:
         tables = {"users": self.users, "groups": self.groups, "memberships": self.memberships}
-        return SourceState(tables, {"lastUpdated": self.cursor})
+        arrow = {name: pa.Table.from_pandas(frame, preserve_index=False) for name, frame in tables.items()}
+        return SourceState(arrow, {"lastUpdated": self.cursor})
 
     @classmethod
     def from_saved(cls, saved: SourceState) -> OktaState:
-        users = saved.tables["users"]
+        users = saved.tables["users"].to_pandas()
         extra = {column: frames.STRING for column in users.columns if column not in OKTA_USERS}
         return cls(
             users.astype({**OKTA_USERS, **extra}),
-            saved.tables["groups"].astype(OKTA_GROUPS),
-            saved.tables["memberships"].astype(OKTA_MEMBERSHIPS),
+            saved.tables["groups"].to_pandas().astype(OKTA_GROUPS),
+            saved.tables["memberships"].to_pandas().astype(OKTA_MEMBERSHIPS),
             str(saved.cursor["lastUpdated"]),
         )
 
