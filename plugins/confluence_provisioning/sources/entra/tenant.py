@@ -545,8 +545,8 @@ def _patched_rows(
     """``table`` with rows changed, added (over the saved row unless fresh) and removed, sorted
     by id; and each saved row's new number (-1: removed). A new group without a name: its id.
 
-    Changed rows are removed and added again; the saved rows between the changes are copied as
-    slices (they stay in order), so the table is not sorted again."""
+    Changed rows are removed and added again; the saved rows keep their order, so the table is
+    not sorted again."""
     index = _Index(table)
     ids = list(changes)
     old = index.positions(ids)
@@ -570,28 +570,19 @@ def _patched_rows(
     added = pa.Table.from_pylist(rows, schema=table.schema)
     at = np.searchsorted(index.ids, np.array([row["id"] for row in rows], dtype=object)).astype(np.int64)
     removed = np.sort(old[old >= 0])
-    pieces: list[pa.Table] = []
-    cursor = 0  # the next saved row to copy
-    events = sorted([(p, 0, -1) for p in removed.tolist()] + [(p, 1, n) for n, p in enumerate(at.tolist())])
-    for position, is_added, n in events:  # an added row goes before the saved row at its position
-        if position > cursor:
-            pieces.append(table.slice(cursor, position - cursor))
-            cursor = position
-        if is_added:
-            pieces.append(added.slice(n, 1))
-        else:
-            cursor = position + 1
-    pieces.append(table.slice(cursor))
-    mapping = np.full(len(table), -1, np.int32)
     kept = np.ones(len(table), bool)
     kept[removed] = False
     kept = np.flatnonzero(kept)
+    # one take: the kept saved rows in order, each added row before the saved row at its position
+    order = np.insert(kept, np.searchsorted(kept, at), len(table) + np.arange(len(rows)))
+    patched = pa.concat_tables([table, added]).take(order).combine_chunks()
+    mapping = np.full(len(table), -1, np.int32)
     mapping[kept] = kept - np.searchsorted(removed, kept) + np.searchsorted(at, kept, side="right")
     saved_at = dict(zip(ids, old.tolist(), strict=True))
     was = np.array([saved_at[row["id"]] for row in rows], np.int64)  # an added row's saved row, or -1
     number = at - np.searchsorted(removed, at) + np.arange(len(rows))
     mapping[was[was >= 0]] = number[was >= 0]
-    return pa.concat_tables(pieces).combine_chunks(), mapping
+    return patched, mapping
 
 
 def _resolve(
