@@ -1,6 +1,6 @@
 """Entra ID source reads against the Entra emulator: full, incremental (1% churn), and their floor.
 
-    python -m bench.entra [--users 100000 --groups 5000 --memberships 1000000] [--churn 0.01]
+    python -m bench.entra [--users 100000 --groups 5000 --memberships 1000000] [--churn 0.01] [--rounds 1]
 
 One generated company (``bench.company``, as the LDAP benchmarks use) is served by the Entra
 emulator in this process. Measured, each with wall time, CPU of this process (``cpu``: the
@@ -16,7 +16,10 @@ the image's (jemalloc, see the Dockerfile) unless ``ARROW_DEFAULT_MEMORY_POOL`` 
 - churn 1%: renames, leavers, hires and team moves applied to the tenant (not timed);
 - incremental: the next read from the saved delta links, and the frames (with BENCH_PROFILE=1,
   its cProfile in the client thread's CPU time on stderr);
-- full again: a full read of the changed tenant, whose frames the incremental ones must equal;
+- full again: a full read of the changed tenant, whose frames the incremental ones must equal,
+  and the incremental read's share of it (``share_of_full``: wall time, process CPU, client CPU);
+- ``--rounds N``: churn and both reads N times, each round from the last (samples of one machine
+  state);
 - tokens: a client credentials token by one form POST against MSAL (import, discovery, first
   token), which is how the client's token library was chosen.
 
@@ -66,6 +69,9 @@ SUFFIX = "dc=example,dc=com"
 SETTINGS = EntraSourceSettings(login_attribute="onPremisesSamAccountName", extra_attributes=["department"])
 
 
+MEASURED: dict[str, dict[str, Any]] = {}  # the last line of each measure
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -111,6 +117,7 @@ def measure(name: str, work: Callable[[], Any], requests: Callable[[], int], **e
         **extra,
     }
     print(json.dumps(line), flush=True)
+    MEASURED[name] = line
     return result
 
 
@@ -158,10 +165,11 @@ def churn_ldif(server: EntraEmulatorServer, share: float, seed: int) -> str:
         elif kind == 1:
             records.append(f"dn: {dn}\nchangetype: delete\n")
         elif kind == 2:
-            new = f"uid=hire{n},ou=people,{SUFFIX}"
+            uid = f"hire{seed}-{n}"  # a later round (another seed) hires other people
+            new = f"uid={uid},ou=people,{SUFFIX}"
             records.append(
-                f"dn: {new}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: hire{n}\ncn: Hire {n}\n"
-                f"sn: Hire\nmail: hire{n}@example.com\n"
+                f"dn: {new}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: Hire {n}\n"
+                f"sn: Hire\nmail: {uid}@example.com\n"
             )
             records.append(
                 f"dn: {teams[n % len(teams)]}\nchangetype: modify\nadd: member\nmember: {new}\n-\n"
@@ -303,12 +311,41 @@ class EntraEmulatorProcess:
             self.process.wait()
 
 
+def incremental_vs_full(
+    reader: EntraReader, context: SourceContext, served: Callable[[], int], round_: int
+) -> None:
+    """The incremental read of the changes, then a full read of the same tenant: equal frames, and
+    the incremental read's share of the full read's wall time and CPU (process and client)."""
+
+    def incremental_read() -> SourceSnapshot:
+        return reader.read(context)[0].frames(SETTINGS)
+
+    def full_read_again() -> SourceSnapshot:
+        return snapshot(reader.read_all(with_links=False)[0], SETTINGS)
+
+    profile = cProfile.Profile(time.thread_time) if os.environ.get("BENCH_PROFILE") else None
+    if profile:  # where the incremental read spends its time (on stderr)
+        profile.enable()
+    incremental = measure("incremental_read", incremental_read, served, round=round_)
+    if profile:
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+    again = measure("full_read_after_churn", full_read_again, served, round=round_)
+    for name in ("users", "groups", "memberships"):
+        pd.testing.assert_frame_equal(getattr(incremental, name), getattr(again, name), obj=name)
+    part, whole = MEASURED["incremental_read"], MEASURED["full_read_after_churn"]
+    shares = {key: round(part[key] / whole[key], 3) for key in ("seconds", "cpu", "client_cpu")}
+    print(json.dumps({"measure": "incremental_equals_full", "ok": True, "round": round_,
+                      "share_of_full": shares}), flush=True)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.entra", description=__doc__)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--groups", type=int, default=5_000)
     parser.add_argument("--memberships", type=int, default=1_000_000)
     parser.add_argument("--churn", type=float, default=0.01)
+    parser.add_argument("--rounds", type=int, default=1, help="churn and read again this many times")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--token-rounds", type=int, default=20)
     args = parser.parse_args(argv)
@@ -346,29 +383,14 @@ def main(argv: list[str] | None = None) -> int:
                 full = measure("full_read", lambda: reader.read(context)[0].frames(SETTINGS), served)
                 print(json.dumps({"measure": "frames", "users": len(full.users), "groups": len(full.groups),
                                   "memberships": len(full.memberships)}), flush=True)  # fmt: skip
-                changes = churn_ldif(server, args.churn, args.seed)
-                started = time.perf_counter()
-                counts = server.directory.apply_ldif(changes)
-                took = round(time.perf_counter() - started, 1)
-                print(json.dumps({"measure": "setup_churn", "seconds": took, **counts}), flush=True)
-
-                def incremental_read() -> SourceSnapshot:
-                    return reader.read(context)[0].frames(SETTINGS)
-
-                def full_read_again() -> SourceSnapshot:
-                    return snapshot(reader.read_all(with_links=False)[0], SETTINGS)
-
-                profile = cProfile.Profile(time.thread_time) if os.environ.get("BENCH_PROFILE") else None
-                if profile:  # where the incremental read spends its time (on stderr)
-                    profile.enable()
-                incremental = measure("incremental_read", incremental_read, served)
-                if profile:
-                    profile.disable()
-                    pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-                again = measure("full_read_after_churn", full_read_again, served)
-        for name in ("users", "groups", "memberships"):
-            pd.testing.assert_frame_equal(getattr(incremental, name), getattr(again, name), obj=name)
-        print(json.dumps({"measure": "incremental_equals_full", "ok": True}), flush=True)
+                for round_ in range(args.rounds):  # each round: new churn, then both reads of it
+                    changes = churn_ldif(server, args.churn, args.seed + round_)
+                    started = time.perf_counter()
+                    counts = server.directory.apply_ldif(changes)
+                    took = round(time.perf_counter() - started, 1)
+                    print(json.dumps({"measure": "setup_churn", "round": round_, "seconds": took, **counts}),
+                          flush=True)  # fmt: skip
+                    incremental_vs_full(reader, context, served, round_)
         token_costs(server, args.token_rounds)
     return 0
 
