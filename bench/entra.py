@@ -20,6 +20,8 @@ the image's (jemalloc, see the Dockerfile) unless ``ARROW_DEFAULT_MEMORY_POOL`` 
   and the incremental read's share of it (``share_of_full``: wall time, process CPU, client CPU);
 - ``--rounds N``: churn and both reads N times, each round from the last (samples of one machine
   state);
+- ``--capture DIR``: the first round's saved state and delta written to DIR, for
+  ``python -m bench.entra_steps DIR`` (the incremental read's local steps, each timed);
 - tokens: a client credentials token by one form POST against MSAL (import, discovery, first
   token), which is how the client's token library was chosen.
 
@@ -33,6 +35,7 @@ import cProfile
 import gc
 import json
 import os
+import pickle
 import pstats
 import resource
 import subprocess
@@ -312,10 +315,16 @@ class EntraEmulatorProcess:
 
 
 def incremental_vs_full(
-    reader: EntraReader, context: SourceContext, served: Callable[[], int], round_: int
+    reader: EntraReader, context: SourceContext, served: Callable[[], int], round_: int, capture: Path | None
 ) -> None:
     """The incremental read of the changes, then a full read of the same tenant: equal frames, and
-    the incremental read's share of the full read's wall time and CPU (process and client)."""
+    the incremental read's share of the full read's wall time and CPU (process and client).
+
+    With ``capture``, the saved state and the delta are first written there (``bench.entra_steps``
+    times the read's local steps on them); reading a delta changes nothing, so the measured read
+    gets the same one."""
+    if capture is not None:
+        capture_state_and_delta(reader, context, capture)
 
     def incremental_read() -> SourceSnapshot:
         return reader.read(context)[0].frames(SETTINGS)
@@ -339,6 +348,20 @@ def incremental_vs_full(
                       "share_of_full": shares}), flush=True)  # fmt: skip
 
 
+def capture_state_and_delta(reader: EntraReader, context: SourceContext, folder: Path) -> None:
+    """The saved state's tables as Arrow files and the delta since them, pickled, in ``folder``."""
+    assert context.states is not None
+    saved, why = context.states.load(reader.state_key, reader.state_digest)
+    if saved is None:
+        raise RuntimeError(f"no saved state to capture: {why}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in saved.tables.items():
+        storage.write_arrow_table(ObjectStoragePath(f"file://{folder}"), name, table)
+    delta, _ = reader.read_changes(saved.cursor)
+    (folder / "delta.pickle").write_bytes(pickle.dumps(delta))
+    print(json.dumps({"measure": "captured", "folder": str(folder)}), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.entra", description=__doc__)
     parser.add_argument("--users", type=int, default=100_000)
@@ -346,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memberships", type=int, default=1_000_000)
     parser.add_argument("--churn", type=float, default=0.01)
     parser.add_argument("--rounds", type=int, default=1, help="churn and read again this many times")
+    parser.add_argument("--capture", type=Path, help="write the first round's saved state and delta here")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--token-rounds", type=int, default=20)
     args = parser.parse_args(argv)
@@ -390,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                     took = round(time.perf_counter() - started, 1)
                     print(json.dumps({"measure": "setup_churn", "round": round_, "seconds": took, **counts}),
                           flush=True)  # fmt: skip
-                    incremental_vs_full(reader, context, served, round_)
+                    capture = args.capture if round_ == 0 else None
+                    incremental_vs_full(reader, context, served, round_, capture)
         token_costs(server, args.token_rounds)
     return 0
 

@@ -100,3 +100,32 @@ def test_initial_fills_an_empty_site_and_appends_a_table(tmp_path):
     )
     rows = [line for line in table if line.startswith("| initial |")]
     assert len(rows) == 2  # the phases table and the per-user table
+
+
+def test_the_entra_benchmark_reads_each_round_incrementally_and_times_the_captured_steps(tmp_path):
+    """``bench.entra`` at 300 users, two rounds, the first captured; then ``bench.entra_steps`` on it."""
+    size = ["--users", "300", "--groups", "20", "--memberships", "3000", "--token-rounds", "1"]
+    capture = tmp_path / "captured"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.entra", *size, "--rounds", "2", "--capture", str(capture)],
+        cwd=REPOSITORY, capture_output=True, text=True, check=False, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]  # logs too
+    by_round = {(line["measure"], line.get("round")): line for line in lines}
+    for round_ in (0, 1):
+        incremental, full = by_round["incremental_read", round_], by_round["full_read_after_churn", round_]
+        assert 0 < incremental["requests"] < full["requests"]
+        compared = by_round["incremental_equals_full", round_]
+        assert compared["ok"] is True and set(compared["share_of_full"]) == {"seconds", "cpu", "client_cpu"}
+    assert sorted(path.name for path in capture.iterdir()) == [
+        "delta.pickle", "edges.arrow", "flat.arrow", "groups.arrow", "loose.arrow", "users.arrow",
+    ]  # fmt: skip
+    steps = subprocess.run(
+        [sys.executable, "-m", "bench.entra_steps", str(capture), "--runs", "1"],
+        cwd=REPOSITORY, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert steps.returncode == 0, steps.stderr[-3000:]
+    run, summary = (json.loads(line) for line in steps.stdout.splitlines())
+    assert list(summary["median_cpu_ms"]) == ["load", "from_state", "patch", "save", "frames"]
+    assert all(run[step]["cpu_ms"] >= 0 and run[step]["faults"] >= 0 for step in summary["median_cpu_ms"])

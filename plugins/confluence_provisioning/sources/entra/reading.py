@@ -62,21 +62,28 @@ class EntraReader:
     def incremental(self) -> bool:
         return self.settings.incremental and self.settings.memberships == "direct"
 
-    def read(self, context: SourceContext) -> tuple[TenantTables, str]:
-        """The tenant now, and how it was read ("full", "incremental", "full (why)")."""
-        if not self.incremental:
-            return TenantTables.of(self.read_all(with_links=False)[0], self.settings), "full"
-        options = self.client.options
-        key = f"entra_id:{options.tenant_id}:{self.settings.connection_id}"
-        # the saved tables hold the flattened memberships of usable users: what decides those too
-        digest = fingerprint(
-            graph=options.graph_url,
+    @property
+    def state_key(self) -> str:
+        """Where this tenant's saved state is kept (``SourceStates``)."""
+        return f"entra_id:{self.client.options.tenant_id}:{self.settings.connection_id}"
+
+    @property
+    def state_digest(self) -> str:
+        """The settings a saved state depends on: the saved tables hold the flattened memberships
+        of usable users, so what decides those too."""
+        return fingerprint(
+            graph=self.client.options.graph_url,
             users=self.user_select,
             groups=self.group_select,
             include_guests=self.settings.include_guests,
             nested_groups=self.settings.nested_groups,
             tables=TABLES_LAYOUT,
         )
+
+    def read(self, context: SourceContext) -> tuple[TenantTables, str]:
+        """The tenant now, and how it was read ("full", "incremental", "full (why)")."""
+        if not self.incremental:
+            return TenantTables.of(self.read_all(with_links=False)[0], self.settings), "full"
         read: list[TenantTables] = []  # the tables as read: no need to load them back
 
         def read_all() -> SourceState:
@@ -91,8 +98,8 @@ class EntraReader:
 
         _, how = read_state(
             context.states,
-            key,
-            digest,
+            self.state_key,
+            self.state_digest,
             full_read=context.full_read,
             read_all=read_all,
             read_changes=read_changes,
