@@ -9,7 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from scim2_models import PatchOp, Resource, ResourceType
 from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.conditions import Conditions
+from scim2_server.handler import AsyncScimHandler
 from scim2_server.memory import AsyncInMemoryStorage
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,6 +20,8 @@ from starlette.responses import Response
 
 from sandbox.atlassian_cloud.emulator import CloudEmulator
 from sandbox.atlassian_cloud.middleware import SCIM_JSON, CloudMiddleware, scim_error
+from sandbox.atlassian_cloud.service import AtlassianService
+from sandbox.atlassian_cloud.store import GROUPS, DirectoryStore
 from sandbox.emulation.admin import control_router
 from sandbox.emulation.middleware import Route
 from sandbox.emulation.persistence import state_lifespan
@@ -52,7 +57,33 @@ def _routes(prefix: str) -> list[Route]:
     return routes
 
 
+class AtlassianHandler(AsyncScimHandler):
+    """scim2-server's request handling, with a group's membership PATCH applied by the store in place."""
+
+    def __init__(self, service: AtlassianService, directory: DirectoryStore) -> None:
+        super().__init__(service, AsyncInMemoryStorage(directory))
+        self.atlassian, self.directory = service, directory
+
+    async def patch_resource(
+        self, resource_type: ResourceType, resource_id: str, patch_op: PatchOp[Any], conditions: Conditions
+    ) -> Resource[Any]:
+        steps = None
+        if resource_type.name == GROUPS:
+            steps = self.atlassian.member_steps(self.service.get_model(resource_type), patch_op)
+        if steps is None:
+            return await super().patch_resource(resource_type, resource_id, patch_op, conditions)
+        group = self.directory.stored_group(resource_id)
+        self.service.check_preconditions(group, "PATCH", conditions)
+        return self.directory.change_members(group, steps)
+
+
 class AtlassianASGIApplication(ASGIApplication):
+    def __init__(self, emulator: CloudEmulator) -> None:
+        super().__init__(
+            AsyncInMemoryStorage(emulator.directory), emulator.service.provider, emulator.service
+        )
+        self.handler = AtlassianHandler(emulator.service, emulator.directory)
+
     @staticmethod
     def get_base_url(scope: dict[str, Any]) -> str:
         """Atlassian's locations have no `/v2` (scim2-server adds it)."""
@@ -65,9 +96,7 @@ class ScimApp:
 
     def __init__(self, emulator: CloudEmulator) -> None:
         self.prefix = emulator.config.api_prefix
-        self.scim = AtlassianASGIApplication(
-            AsyncInMemoryStorage(emulator.directory), emulator.service.provider, emulator.service
-        )
+        self.scim = AtlassianASGIApplication(emulator)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.scim({**scope, "root_path": self.prefix}, receive, send)

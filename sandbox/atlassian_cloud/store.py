@@ -2,6 +2,7 @@
 
 - Group names are unique, ignoring case (`POST /Groups` with a taken name is 409 `uniqueness`).
 - Deleting a user drops it from every group's members.
+- A group's membership PATCH changes the stored group in place (`change_members`).
 - A listing without a filter pages in creation order, by slicing, and hands out the stored resources
   themselves: scim2-server's storage sorts and copies every resource for every page, which a
   100,000-user walk cannot afford.
@@ -15,7 +16,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from scim2_models import Resource, ResourceType, SearchRequest, UniquenessException
 from scim2_server.memory import InMemoryStorage
@@ -23,6 +25,8 @@ from scim2_server.storage import SearchPage
 
 USERS, GROUPS = "User", "Group"
 STATE_KEYS = {USERS: "Users", GROUPS: "Groups"}
+# One operation of a membership PATCH: the members to add (validated member models), or the ids to remove.
+MemberStep = tuple[Literal["add"], list[Any]] | tuple[Literal["remove"], frozenset[str]]
 
 
 class DirectoryStore(InMemoryStorage):
@@ -67,6 +71,41 @@ class DirectoryStore(InMemoryStorage):
             self._forget(resource_type.name, resource_id)
             if resource_type.name == USERS:
                 self._drop_memberships(resource_id)
+
+    def stored_group(self, group_id: str) -> Resource[Any]:
+        """The stored group itself, not a copy (404 `NotFoundException` for an unknown id)."""
+        return self._stored(self.resource_types[GROUPS], group_id)
+
+    def change_members(self, group: Resource[Any], steps: Sequence[MemberStep]) -> Resource[Any]:
+        """Apply a membership PATCH's steps (`AtlassianService.member_steps`) to a stored group, in
+        place: an `add` appends the members whose id is not a member yet, a `remove` drops the
+        members with those ids. One pass over the members a step, no copy: the cost of a PATCH is
+        the group's size in set lookups. When something changed, `meta` and the revision move on
+        as `update` moves them. Returns the stored group (the service only renders it)."""
+        with self.lock:
+            members = group.members if group.members is not None else []
+            changed = False
+            for kind, change in steps:
+                if kind == "add":
+                    present = {member.value for member in members}
+                    for member in change:
+                        if member.value not in present:
+                            present.add(member.value)
+                            members.append(member)
+                            changed = True
+                else:
+                    kept = [member for member in members if member.value not in change]
+                    changed = changed or len(kept) != len(members)
+                    members[:] = kept
+            if changed:
+                if group.members is not members or not members:
+                    group.members = members or None  # assigning validates the list: only when new or empty
+                assert group.meta is not None
+                group.meta = group.meta.model_copy(
+                    update={"last_modified": self.clock(), "version": self.next_version()}
+                )
+                self.revision += 1
+            return group
 
     def _drop_memberships(self, user_id: str) -> None:
         groups = self.resource_types[GROUPS]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
+from scim2_models import Context
 
 from sandbox.atlassian_cloud import CloudEmulatorServer
 from tests.cloud_emulator.conftest import (
@@ -80,6 +83,58 @@ def test_adding_a_member_twice_and_removing_a_non_member_change_nothing(api: htt
     remove = patch({"op": "remove", "path": "members", "value": [{"value": bob}]})
     assert api.patch(f"/Groups/{group}", json=remove).status_code == 200
     assert member_ids(api, group) == [alice]
+
+
+def test_a_membership_patch_answers_the_group_as_get_and_scim2_server_render_it(
+    cloud: CloudEmulatorServer, api: httpx.Client
+) -> None:
+    users, (group,) = arrange(cloud, users=3, groups=1)
+    members = [{"value": users[0]}, {"value": users[1], "display": "User 1", "$ref": f"Users/{users[1]}"}]
+    response = api.patch(f"/Groups/{group}", json=patch({"op": "add", "path": "members", "value": members}))
+    assert response.status_code == 200
+    body = response.json()
+    assert body == api.get(f"/Groups/{group}").json()
+    assert (
+        response.headers["Content-Location"] == body["meta"]["location"] == f"{cloud.base_url}/Groups/{group}"
+    )
+    assert body["members"] == [members[0], {**members[1], "$ref": f"{cloud.base_url}/Users/{users[1]}"}]
+    service = cloud.emulator.service  # type: ignore[union-attr]
+    published = service.publish(cloud.base_url, cloud.directory.stored_group(group))
+    scim2_server = service.resource_response(published, Context.RESOURCE_REPLACEMENT_RESPONSE).body
+    assert json.loads(json.dumps(scim2_server)) == body
+
+
+def test_a_member_is_one_id_whatever_else_an_add_says_and_operations_apply_in_order(
+    cloud: CloudEmulatorServer, api: httpx.Client
+) -> None:
+    users, (group,) = arrange(cloud, users=3, groups=1)
+    added = api.patch(
+        f"/Groups/{group}", json=patch({"op": "add", "path": "members", "value": [{"value": users[0]}]})
+    )
+    again = patch({"op": "add", "path": "members", "value": [{"value": users[0], "display": "Someone"}] * 2})
+    response = api.patch(f"/Groups/{group}", json=again)
+    assert response.status_code == 200
+    assert response.json()["members"] == [{"value": users[0]}]
+    assert response.json()["meta"]["lastModified"] == added.json()["meta"]["lastModified"]  # nothing changed
+    add_then_remove = patch(
+        {"op": "add", "path": "members", "value": [{"value": users[1]}, {"value": users[2]}]},
+        {"op": "remove", "path": "members", "value": [{"value": users[1]}]},
+    )
+    assert api.patch(f"/Groups/{group}", json=add_then_remove).json()["members"] == [
+        {"value": users[0]},
+        {"value": users[2]},
+    ]
+
+
+def test_a_member_id_that_is_no_user_is_kept_as_given_and_a_bad_one_is_400(api: httpx.Client) -> None:
+    group = create_group(api, "g")
+    unknown = patch({"op": "add", "path": "members", "value": [{"value": "no-such-user"}]})
+    assert api.patch(f"/Groups/{group}", json=unknown).json()["members"] == [{"value": "no-such-user"}]
+    not_a_string = patch({"op": "add", "path": "members", "value": [{"value": "u-1"}, {"value": 5}]})
+    assert_scim_error(api.patch(f"/Groups/{group}", json=not_a_string), 400, "invalidValue")
+    by_display = patch({"op": "remove", "path": 'members[value eq "no-such-user" and display pr]'})
+    assert api.patch(f"/Groups/{group}", json=by_display).status_code == 200  # scim2-models' own path
+    assert member_ids(api, group) == ["no-such-user"]
 
 
 def test_a_group_cannot_be_renamed(api: httpx.Client) -> None:
