@@ -217,8 +217,11 @@ class AtlassianService(ScimService):
     def render(self, base_url: str, resource: Resource[Any]) -> dict[str, Any]:
         """A stored resource as `GET` returns it: plain pydantic serialization, then what scim2-models'
         response context changes for the resources this emulator stores (schemas of the extensions
-        present only, no write-only password, no version, absolute locations)."""
-        body = PydanticModel.model_dump(resource, mode="json", by_alias=True, exclude_none=True)
+        present only, no write-only password, no version, absolute locations). A group's members are
+        written out directly (`_member_json`)."""
+        body = PydanticModel.model_dump(
+            resource, mode="json", by_alias=True, exclude_none=True, exclude={"members"}
+        )
         body.pop("password", None)
         main, *extensions = body.get("schemas", [])
         body["schemas"] = [main, *(urn for urn in extensions if urn in body)]
@@ -229,9 +232,12 @@ class AtlassianService(ScimService):
         meta["location"] = self.resource_location(
             base_url, self.get_resource_type_of(resource), str(resource.id)
         )
-        for member in body.get("members", ()):
-            if "$ref" in member:
-                member["$ref"] = self.reference_location(base_url, member["$ref"])
+        members = getattr(resource, "members", None)
+        if members is not None:
+            body["members"] = [_member_json(member) for member in members]
+            for member in body["members"]:
+                if "$ref" in member:
+                    member["$ref"] = self.reference_location(base_url, member["$ref"])
         return body
 
     def patch_response(
@@ -259,6 +265,13 @@ def _is_members(node: Any) -> bool:
         and node.sub_attr is None
         and node.uri in (None, GROUP_SCHEMA)
     )
+
+
+def _member_json(member: Any) -> dict[str, Any]:
+    """A group member as pydantic's JSON dump gives it (its four attributes, none left out), ten times
+    faster: scim2-models' serializer costs ~10 µs a member, a second for a group of 100,000."""
+    attributes = {"value": member.value, "$ref": member.ref, "type": member.type, "display": member.display}
+    return {name: str(value) for name, value in attributes.items() if value is not None}
 
 
 def _member(group_model: type[Resource[Any]], value: Any) -> Any:
