@@ -35,8 +35,11 @@ def test_groups_are_listed_with_their_members_100_a_page(
 
 def test_groups_take_one_eq_filter_on_displayname(api: httpx.Client) -> None:
     group = create_group(api, "Confluence-Users")
-    found = api.get("/Groups", params={"filter": 'displayName eq "Confluence-Users"'}).json()
-    assert [item["id"] for item in found["Resources"]] == [group]
+    alice = create_user(api, "alice@example.com")
+    api.patch(f"/Groups/{group}", json=patch({"op": "add", "path": "members", "value": [{"value": alice}]}))
+    found = api.get("/Groups", params={"filter": 'displayName eq "confluence-USERS"'}).json()
+    assert found["totalResults"] == 1
+    assert found["Resources"] == [api.get(f"/Groups/{group}").json()]  # ignoring case, with its members
     body = assert_scim_error(api.get("/Groups", params={"filter": 'externalId eq "x"'}), 400, "invalidFilter")
     assert body["detail"] == "Only one 'eq' filter on displayName is supported"
 
