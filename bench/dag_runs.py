@@ -537,13 +537,21 @@ class CloudSite:
 
 def cloud_requests(plan_file: str | None) -> int:
     """The write requests the Cloud performer sends for a plan: one per operation, but one PATCH
-    per ``MEMBER_BATCH`` membership changes of the same kind to the same group."""
+    per ``MEMBER_BATCH`` membership changes of the same kind to the same group within one apply
+    chunk (each chunk is an apply task of its own: the plan record's ``chunks``, beside the plan)."""
     assert plan_file is not None, "the pipeline's plan file"
-    plan_frame = pd.read_parquet(plan_file, columns=["kind", "group"])
+    folder = Path(plan_file).parent
+    record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    chunks = [folder / uri.rpartition("/")[2] for uris in record["chunks"].values() for uri in uris]
+    return sum(_chunk_requests(chunk) for chunk in chunks)
+
+
+def _chunk_requests(chunk: Path) -> int:
+    frame = pd.read_parquet(chunk, columns=["kind", "group"])
     kinds = {OperationKind.add_membership.value, OperationKind.remove_membership.value}
-    membership = plan_frame[plan_frame["kind"].astype(str).isin(kinds)]
+    membership = frame[frame["kind"].astype(str).isin(kinds)]
     per_group = membership.groupby([membership["kind"].astype(str), membership["group"].str.lower()]).size()
-    return len(plan_frame) - len(membership) + int((-(-per_group // MEMBER_BATCH)).sum())
+    return len(frame) - len(membership) + int((-(-per_group // MEMBER_BATCH)).sum())
 
 
 Site = DataCenterSite | CloudSite
