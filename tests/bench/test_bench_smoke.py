@@ -129,3 +129,16 @@ def test_the_entra_benchmark_reads_each_round_incrementally_and_times_the_captur
     run, summary = (json.loads(line) for line in steps.stdout.splitlines())
     assert list(summary["median_cpu_ms"]) == ["load", "from_state", "patch", "save", "frames"]
     assert all(run[step]["cpu_ms"] >= 0 and run[step]["faults"] >= 0 for step in summary["median_cpu_ms"])
+
+
+def test_the_cloud_patch_benchmark_patches_drawn_groups_and_the_largest_and_prints_a_row_a_size(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cloud_patch", "--users", "1000", "--groups", "4", "--batch", "3",
+         "--out", str(tmp_path / "out")],
+        cwd=REPOSITORY, capture_output=True, text=True, check=False, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[0])
+    assert (result["drawn"]["patches"], result["largest"]["patches"]) == (8, 2)  # each group: there and back
+    assert result["largest"]["median_group_size"] > result["drawn"]["median_group_size"] > 0
+    assert done.stdout.splitlines()[-1].startswith("| 1,000 | 4 (")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import msgspec
+import pandas as pd
 
 from bench.cloud import in_sync_scim_state
 from bench.company import CompanySize
-from bench.dag_runs import cloud_rules
+from bench.dag_runs import cloud_requests, cloud_rules
 from bench.dataset import Dataset, Start
 from bench.scenarios import CHOICES, FULL, cloud_size, selected
 from confluence_provisioning.mapping.stage import map_rules
@@ -44,3 +46,16 @@ def test_the_cloud_directories_made_by_a_first_run_of_today_and_yesterday_plan_n
     assert len(planned[Start.in_sync]) == 0
     kinds = set(planned[Start.drifted]["kind"])
     assert {"create_user", "disable_user", "add_membership", "remove_membership"} <= kinds, kinds
+
+
+def test_the_cloud_requests_of_a_plan_count_a_group_split_across_two_chunks_in_each(tmp_path: Path) -> None:
+    """Each apply chunk is a task of its own, so a group's additions in two chunks go in two PATCHes."""
+    chunks = {
+        "add_memberships-0001": [("create_user", None)] + [("add_membership", "G")] * 150,
+        "add_memberships-0002": [("add_membership", "g")] * 30 + [("remove_membership", "G")] * 20,
+    }
+    for name, rows in chunks.items():
+        pd.DataFrame(rows, columns=["kind", "group"]).to_parquet(tmp_path / f"{name}.parquet")
+    uris = [f"file://{tmp_path}/{name}.parquet" for name in chunks]
+    (tmp_path / "plan.json").write_text(json.dumps({"chunks": {"add_memberships": uris, "delete_users": []}}))
+    assert cloud_requests(str(tmp_path / "plan.parquet")) == (1 + 2) + (1 + 1)
