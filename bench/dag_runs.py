@@ -530,6 +530,7 @@ class CloudSite:
         requests = 0 if planned == 0 else cloud_requests(plan_file)
         return {
             "writes": done,
+            "reads": by_method.get("GET", 0),  # the target's read, and the performer's lookups
             "planned_requests": requests,
             "checks": {"final_state_in_sync": final, "writes_equal_planned_requests": done == requests},
         }
@@ -677,7 +678,7 @@ def measure(
             "peak_rss_bytes": pipeline["peak_rss_bytes"],
             "planned_operations": pipeline["planned_operations"],
             "writes": pipeline["writes"],
-            **({"planned_requests": pipeline["planned_requests"]} if "planned_requests" in pipeline else {}),
+            **{key: pipeline[key] for key in ("planned_requests", "reads") if key in pipeline},
             "checks": pipeline["checks"],
             "load_average": pipeline["load_average"],
             "cpu_seconds": {
