@@ -312,7 +312,7 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, dict[str, int]]:
         open_target(settings, dry_run=run.params.dry_run) as site,
         group("Operations"),
     ):
-        result = site.apply(operations, not_created=missing)
+        result = site.apply(operations, not_created=missing, accounts=read_accounts(run))
     storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     write_not_created(chunk, result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
@@ -323,6 +323,16 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, dict[str, int]]:
             "were not attempted. Airflow retries this task later; applying again is safe."
         )
     return result.counts()
+
+
+def read_accounts(run: RunContext) -> dict[str, str]:
+    """The target's ids of the accounts ``extract_target`` read (user_id -> account_id): a target that
+    addresses accounts by id then reads none of them again (Atlassian Cloud: a filtered GET each)."""
+    uri = run.uri("target/accounts.parquet")
+    if not storage.exists(uri):
+        return {}
+    accounts = storage.read_frame(uri, frames.ACCOUNTS)
+    return dict(zip(accounts["user_id"], accounts["account_id"], strict=True))
 
 
 def asset_extra(run: RunContext, summary: dict[str, Any]) -> dict[str, Any]:

@@ -43,12 +43,18 @@ class Target(Protocol):
         ...
 
     def apply(
-        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+        self,
+        operations: Sequence[Operation],
+        *,
+        not_created: Mapping[tuple[str, str], str] | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> ApplyResult:
         """One result row per operation, in order; failures are results, not exceptions.
 
         ``not_created``: ("user" | "group", name) -> why an earlier stage did not create it;
         operations on them are skipped with that reason (``apply.applier.not_created``).
+        ``accounts``: the target's own ids of the accounts the run read (``TargetSnapshot.accounts``,
+        user_id -> account_id), so a target that addresses accounts by id need not look them up.
         """
         ...
 

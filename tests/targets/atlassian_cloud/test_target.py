@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from confluence_provisioning.apply.applier import ApplyResult, apply
 from confluence_provisioning.plan.planner import Plan, plan
 from confluence_provisioning.settings import Settings
 from confluence_provisioning.targets.atlassian_cloud.performer import CloudPerformer
 from confluence_provisioning.targets.atlassian_cloud.snapshot import to_snapshot
+from confluence_provisioning.targets.atlassian_cloud.target import AtlassianCloud
 from sandbox.atlassian_cloud import CloudEmulatorServer
 from tests.apply.site import FAST_RETRY, OPEN_LIMITS, rows
 from tests.plan.states import State, desired
-from tests.targets.atlassian_cloud.conftest import client_of, counters
+from tests.targets.atlassian_cloud.conftest import clear_counters, client_of, counters
 
 RULES = Settings.model_validate(
     {"limits": {**OPEN_LIMITS, "allow_emptying_groups": True}, "target": {"kind": "atlassian_cloud"}}
@@ -189,3 +191,31 @@ def test_faults_converge_exactly(cloud: CloudEmulatorServer) -> None:
     )
     again, _, writes = sync(cloud, wanted)
     assert len(again) == 0 and writes == 0
+
+
+def test_the_accounts_the_run_read_are_not_looked_up_again(cloud: CloudEmulatorServer) -> None:
+    """``Target.apply``'s ``accounts`` (the snapshot's SCIM ids): 15 new members of eng cost one
+    PATCH and the group's lookup, no read of a user; without them, a filtered read each."""
+    baseline = people(30)
+    staff = baseline.memberships[baseline.memberships["group"] == "staff"]
+    all_in_eng = pd.concat([staff, staff.assign(group="eng")], ignore_index=True)
+    wanted = State(baseline.users, baseline.groups, all_in_eng, baseline.held)
+    reads: dict[bool, dict[str, int]] = {}
+    for with_accounts in (True, False):
+        sync(cloud, baseline)
+        with client_of(cloud) as client:
+            current = to_snapshot(client.users(), client.groups())
+            the_plan = plan(wanted, current, RULES)
+            accounts = dict(zip(current.accounts["user_id"], current.accounts["account_id"], strict=True))
+            clear_counters(cloud)
+            result = AtlassianCloud(RULES, client, frozenset()).apply(
+                the_plan.operations, accounts=accounts if with_accounts else None
+            )
+        assert result.ok, result.summary()
+        assert {kind: n for kind, n in the_plan.summary().items() if n} == {"add_membership": 15}
+        reads[with_accounts] = counters(cloud)["by_route"]
+    users, groups = "GET /scim/directory/{directoryId}/Users", "GET /scim/directory/{directoryId}/Groups"
+    assert users not in reads[True] and reads[False][users] == 15
+    for by_route in reads.values():
+        assert by_route[groups] == 1  # eng, by name
+        assert by_route["PATCH /scim/directory/{directoryId}/Groups/{id}"] == 1

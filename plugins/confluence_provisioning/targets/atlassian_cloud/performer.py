@@ -2,8 +2,9 @@
 
 - Memberships: the add (or remove) operations of one group go together, ``member_batch`` a
   ``PATCH /Groups/{id}``; every other operation is one request.
-- Users and groups are addressed by SCIM id: ``ScimIds`` finds them by name (one filtered read
-  each, or one walk of all users when many are needed) and learns the ids of what it creates.
+- Users and groups are addressed by SCIM id: ``ScimIds`` starts from the accounts the run read
+  (``Target.apply``'s ``accounts``), finds the others by name (one filtered read each, or one walk
+  of all users when many are needed) and learns the ids of what it creates.
 - An account the plan renames (its email changed in the IdP: ``plan.identity``) is found by the
   name it has now (``user_name_now``), or by its new one when an earlier try renamed it already;
   its update replaces ``userName`` and ``emails`` in one ``PATCH`` of the same SCIM id. A re-enable
@@ -19,7 +20,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluence_provisioning.apply.actions import ALREADY_TRUE, APPLIED, DRY_RUN, Outcome, Send
@@ -45,6 +46,11 @@ class ScimIds:
     def remember_user(self, name: str, scim_id: str) -> None:
         with self._lock:
             self._users[name.lower()] = scim_id
+
+    def know_users(self, accounts: Mapping[str, str]) -> None:
+        """Ids the run read already (lower-case userName -> SCIM id): no read to find those."""
+        with self._lock:
+            self._users.update({name.lower(): scim_id for name, scim_id in accounts.items()})
 
     def remember_group(self, name: str, scim_id: str) -> None:
         with self._lock:

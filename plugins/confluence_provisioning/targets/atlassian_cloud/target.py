@@ -36,8 +36,13 @@ class AtlassianCloud:
         return to_snapshot(self._client.users(), self._client.groups())
 
     def apply(
-        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+        self,
+        operations: Sequence[Operation],
+        *,
+        not_created: Mapping[tuple[str, str], str] | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> ApplyResult:
+        self._performer.ids.know_users(accounts or {})
         retry = RetryPolicy.from_settings(self._settings.target.retry)
         return apply_operations(
             operations, self._performer, self._settings, retry=retry, not_created=dict(not_created or {})

@@ -35,7 +35,11 @@ class ConfluenceDataCenter:
         return self._client.snapshot()
 
     def apply(
-        self, operations: Sequence[Operation], *, not_created: Mapping[tuple[str, str], str] | None = None
+        self,
+        operations: Sequence[Operation],
+        *,
+        not_created: Mapping[tuple[str, str], str] | None = None,
+        accounts: Mapping[str, str] | None = None,  # unused: the REST API addresses accounts by name
     ) -> ApplyResult:
         retry = RetryPolicy.from_settings(self._settings.target.retry)
         return apply_operations(
