@@ -23,7 +23,6 @@ import argparse
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +32,10 @@ from typing import Any
 
 import pandas as pd
 
+from bench.company import add_size_arguments
 from bench.company_frames import IdpFrames
 from bench.results import command_line, machine
+from bench.services import start_emulator, stop_process
 from confluence_provisioning import frames
 from confluence_provisioning.apply.applier import apply
 from confluence_provisioning.mapping.stage import map_rules
@@ -155,14 +156,13 @@ class CloudEmulatorProcess:
 
     def __init__(self, state: Path, log_file: Path) -> None:
         self.port = free_port()
-        command = [
-            *(sys.executable, "-m", "sandbox.atlassian_cloud", "--port", str(self.port)),
+        module = [
+            *("sandbox.atlassian_cloud", "--port", str(self.port)),
             *("--directory-id", DIRECTORY, "--token", TOKEN, "--state", str(state)),
             *("--save-interval", "100000"),
         ]
-        with log_file.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
-        wait_until_up(self.port, self.process)
+        # loading a million memberships from the state file takes minutes
+        self.process = start_emulator(module, self.port, log_file, timeout=1800)
 
     @property
     def pid(self) -> int:
@@ -203,8 +203,7 @@ class CloudEmulatorProcess:
         return json.loads(body)
 
     def stop(self) -> None:
-        self.process.kill()  # not terminate: a graceful stop would write the whole state file back
-        self.process.wait(30)
+        stop_process(self.process, force=True)  # not terminate: a graceful stop would write the state back
 
 
 def desired(users: int, groups: int, pairs: list[tuple[int, int]]) -> State:
@@ -270,19 +269,6 @@ def floor_walk(port: int, page: int = 100) -> int:
                 break
     connection.close()
     return seen
-
-
-def wait_until_up(port: int, process: subprocess.Popen[bytes], deadline: float = 1800) -> None:
-    """Loading a million memberships from the state file takes minutes."""
-    give_up = time.monotonic() + deadline
-    while True:
-        assert process.poll() is None, "the emulator exited"
-        try:
-            counters(port)
-            return
-        except OSError:
-            assert time.monotonic() < give_up, "the emulator did not start"
-            time.sleep(0.5)
 
 
 def counters(port: int) -> dict[str, Any]:
@@ -444,9 +430,7 @@ def markdown(results: dict[str, Any], argv: list[str], module: str = "bench.run"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cloud", description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--groups", type=int, default=5_000)
-    parser.add_argument("--memberships", type=int, default=1_000_000)
+    add_size_arguments(parser)
     parser.add_argument("--churn", type=float, default=0.01)
     parser.add_argument("--member-batch", type=int, default=100)
     args = parser.parse_args(argv)

@@ -10,6 +10,7 @@ A share of accounts is locked (disabled). Nothing here does I/O.
 
 from __future__ import annotations
 
+import argparse
 import math
 import unicodedata
 import uuid
@@ -33,6 +34,20 @@ class CompanySize:
     users: int
     groups: int
     memberships: int  # effective (nested groups flattened); the generator lands near it
+
+
+def add_size_arguments(
+    parser: argparse.ArgumentParser, users: int = 100_000, groups: int = 5_000, memberships: int = 1_000_000
+) -> None:
+    """``--users``, ``--groups`` and ``--memberships`` of a benchmark's command line."""
+    parser.add_argument("--users", type=int, default=users, help=f"people in the company (default {users:,})")
+    parser.add_argument("--groups", type=int, default=groups, help=f"groups (default {groups:,})")
+    parser.add_argument(
+        "--memberships",
+        type=int,
+        default=memberships,
+        help=f"about this many effective memberships, nesting flattened (default {memberships:,})",
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ import os
 import pickle
 import pstats
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,8 +51,9 @@ import pandas as pd
 import pyarrow as pa
 from airflow.sdk import ObjectStoragePath
 
-from bench.company import CompanySize, generate_company
+from bench.company import CompanySize, add_size_arguments, generate_company
 from bench.ldif import write_ldif
+from bench.services import start_emulator, stop_process
 from confluence_provisioning import storage
 from confluence_provisioning.audit import AuditStore
 from confluence_provisioning.frames import SourceSnapshot
@@ -270,21 +270,8 @@ class EntraEmulatorProcess:
     def __init__(self, ldif: Path, log_file: Path) -> None:
         self.port = free_port()
         self.graph_url = self.authority = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "sandbox.entra", "--port", str(self.port), "--ldif", str(ldif)]
-        with log_file.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Entra emulator exited: {log_file.read_text(errors='replace')}")
-            try:
-                httpx.get(f"{self.graph_url}/__emulator/counters", timeout=5).raise_for_status()
-                return
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("the Entra emulator did not listen in time") from None
-                time.sleep(0.5)
+        module = ("sandbox.entra", "--port", str(self.port), "--ldif", str(ldif))
+        self.process = start_emulator(module, self.port, log_file, timeout=self.START_TIMEOUT)
 
     @property
     def pid(self) -> int:
@@ -306,12 +293,7 @@ class EntraEmulatorProcess:
             return snapshot(EntraReader(client, settings).read_all(with_links=False)[0], settings)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def incremental_vs_full(
@@ -364,9 +346,7 @@ def capture_state_and_delta(reader: EntraReader, context: SourceContext, folder:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.entra", description=__doc__)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--groups", type=int, default=5_000)
-    parser.add_argument("--memberships", type=int, default=1_000_000)
+    add_size_arguments(parser)
     parser.add_argument("--churn", type=float, default=0.01)
     parser.add_argument("--rounds", type=int, default=1, help="churn and read again this many times")
     parser.add_argument("--capture", type=Path, help="write the first round's saved state and delta here")

@@ -20,22 +20,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.company import CompanySize
+from bench.company import CompanySize, add_size_arguments
 from bench.dataset import RULES, Dataset, Start
-
-
-def add_size_arguments(parser: argparse.ArgumentParser, users: int, groups: int, memberships: int) -> None:
-    parser.add_argument("--users", type=int, default=users, help=f"people in the company (default {users:,})")
-    parser.add_argument("--groups", type=int, default=groups, help=f"groups (default {groups:,})")
-    parser.add_argument(
-        "--memberships",
-        type=int,
-        default=memberships,
-        help=f"about this many effective memberships, nesting flattened (default {memberships:,})",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=1, help="the same seed gives the same company (default 1)"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_size_arguments(parser, 100_000, 5_000, 1_000_000)
+    add_size_arguments(parser)
+    parser.add_argument(
+        "--seed", type=int, default=1, help="the same seed gives the same company (default 1)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
     parser.add_argument("--rules", type=Path, default=RULES, help="rules file the states are made with")
     args = parser.parse_args(argv)

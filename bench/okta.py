@@ -26,7 +26,6 @@ import http.client
 import json
 import random
 import string
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +38,9 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 import requests
 
+from bench.company import add_size_arguments
 from bench.measure import Meter
+from bench.services import start_emulator, stop_process
 from confluence_provisioning.settings import OktaSourceSettings
 from confluence_provisioning.sources.okta import reading
 from confluence_provisioning.sources.okta.auth import ApiToken
@@ -100,22 +101,12 @@ def generate(users: int, groups: int, memberships: int, seed: int = 7) -> dict[s
 
 class Emulator:
     def __init__(self, state: Path, port: int, log: Path) -> None:
-        command = [
-            sys.executable, "-m", "sandbox.okta", "--port", str(port), "--token", TOKEN,
-            "--state", str(state), "--save-interval", "3600",
+        module = [
+            "sandbox.okta", "--port", str(port), "--token", TOKEN, "--state", str(state),
+            "--save-interval", "3600",
         ]  # fmt: skip
-        self.log = log.open("w")
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = start_emulator(module, port, log, timeout=600, poll=0.2)
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                requests.get(f"{self.url}/__emulator/counters", timeout=5)
-                return
-            except requests.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the Okta emulator did not start: see {log}") from None
-                time.sleep(0.2)
 
     def counters(self) -> dict[str, Any]:
         return requests.get(f"{self.url}/__emulator/counters", timeout=30).json()
@@ -124,9 +115,7 @@ class Emulator:
         requests.delete(f"{self.url}/__emulator/counters", timeout=30)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=120)
-        self.log.close()
+        stop_process(self.process, grace=120)
 
 
 def bare_walk(url: str, settings: OktaSourceSettings) -> int:
@@ -214,9 +203,7 @@ def delete_users(url: str, users: int, seed: int = 13) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.okta", description=__doc__)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--groups", type=int, default=5_000)
-    parser.add_argument("--memberships", type=int, default=1_000_000)
+    add_size_arguments(parser)
     parser.add_argument("--churn", type=float, default=0.01)
     parser.add_argument("--port", type=int, default=8391)
     args = parser.parse_args(argv)

@@ -7,11 +7,13 @@ starting state and read the request counters.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -23,6 +25,52 @@ from sandbox.openldap.process import free_port
 
 START_TIMEOUT = 30.0
 ADMIN = ("admin", "admin")
+
+
+def start_emulator(
+    module: Sequence[str],
+    port: int,
+    log_file: Path,
+    *,
+    timeout: float,
+    probe: str = "/__emulator/counters",
+    poll: float = 0.5,
+    **popen: Any,
+) -> subprocess.Popen[bytes]:
+    """``python -m <module...>`` with its output in ``log_file``, returned once ``GET <probe>`` on
+    ``port`` answers; RuntimeError (with the log's end) if it exits first or is not listening in time."""
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *module], stdout=log, stderr=subprocess.STDOUT, **popen
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{module[0]} exited: {log_file.read_text(errors='replace')[-3000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", probe)
+            connection.getresponse().read()
+            connection.close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_process(process, force=True)
+                raise RuntimeError(f"{module[0]} did not listen within {timeout:g} s") from None
+            time.sleep(poll)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, force: bool = False, grace: float = 30) -> None:
+    """Terminate (``force``: kill) a child and wait; killed when it outlives ``grace`` seconds."""
+    if force:
+        process.kill()
+    else:
+        process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class EmulatorProcess:
@@ -50,26 +98,12 @@ class EmulatorProcess:
         return f"http://127.0.0.1:{self.port}/__emulator"
 
     def start(self) -> Self:
-        with self._log_file.open("wb") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.confluence", "--port", str(self.port)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the emulator exited: {self._log_file.read_text(errors='replace')}")
-            try:
-                self._http.get(f"{self.control_url}/settings", timeout=1).raise_for_status()
-                return self
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"the emulator did not listen within {START_TIMEOUT:g} s") from None
-                time.sleep(0.05)
+        self._process = start_emulator(
+            ("sandbox.confluence", "--port", str(self.port)), self.port, self._log_file,
+            timeout=START_TIMEOUT, probe="/__emulator/settings", poll=0.05,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        return self
 
     def stop(self) -> None:
         process, self._process = self._process, None
