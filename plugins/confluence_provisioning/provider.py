@@ -2,24 +2,29 @@
 
 Airflow finds it through the ``apache_airflow_provider`` entry point
 (``pyproject.toml``) and reads ``get_provider_info()``: each hook of ``HOOKS``
-becomes a connection type in Admin > Connections, with the fields the hook
-declares in ``connection_form`` and its ``test_connection()`` behind the Test
+becomes a connection type in Admin > Connections, with the fields of its
+``connection_type`` module and the hook's ``test_connection()`` behind the Test
 button (and behind the REST API's ``POST /api/v2/connections/test``).
 
-A new source or target hook is registered by adding its class path to
-``HOOKS``; the hook class carries the rest (``conn_type``, ``hook_name``,
-``conn_name_attr``, ``connection_form``, ``test_connection``).
+Airflow asks for this while it first imports itself, so it reads only the
+``connection_type`` modules (name and form, no Airflow imports), never a hook:
+whatever a process imports first (a hook, a source's reader), provider discovery
+cannot meet a half-imported module of ours.
+
+A new source or target hook is registered by adding its class path to ``HOOKS``
+and a ``connection_type`` module beside it; the hook class takes its ``conn_type``,
+``hook_name`` and ``connection_form`` from that module and carries the rest
+(``conn_name_attr``, ``test_connection``).
 """
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
 from typing import Any
 
 PACKAGE_NAME = "confluence-provisioning"
 
-# one line per hook: the class's dotted path
+# one line per hook: the class's dotted path (its package's ``connection_type`` module names it)
 HOOKS: tuple[str, ...] = (
     "confluence_provisioning.sources.ldap.hook.LdapHook",
     "confluence_provisioning.targets.confluence_dc.hook.ConfluenceHook",
@@ -29,13 +34,6 @@ HOOKS: tuple[str, ...] = (
 )
 
 
-def _being_imported(path: str) -> bool:
-    """A hook whose module is importing Airflow right now (it was a process's first Airflow import):
-    Airflow asks for provider info while it imports itself, before that module defines its class."""
-    module, name = path.rsplit(".", 1)
-    return module in sys.modules and not hasattr(sys.modules[module], name)
-
-
 def hook_class(path: str) -> Any:
     module, name = path.rsplit(".", 1)
     return getattr(import_module(module), name)
@@ -43,13 +41,12 @@ def hook_class(path: str) -> Any:
 
 def connection_type(path: str) -> dict[str, Any]:
     """The provider-info entry of one hook: its type, name, form fields and field behaviour."""
-    hook = hook_class(path)
-    form = getattr(hook, "connection_form", {})
+    kind = import_module(f"{path.rsplit('.', 2)[0]}.connection_type")  # beside the hook, not the hook
     return {
-        "connection-type": hook.conn_type,
+        "connection-type": kind.CONN_TYPE,
         "hook-class-name": path,
-        "hook-name": hook.hook_name,
-        **{key: form[key] for key in ("conn-fields", "ui-field-behaviour") if key in form},
+        "hook-name": kind.HOOK_NAME,
+        **{key: kind.FORM[key] for key in ("conn-fields", "ui-field-behaviour") if key in kind.FORM},
     }
 
 
@@ -59,5 +56,5 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": "Confluence provisioning",
         "description": "Keeps Atlassian users and groups in step with the identity provider.",
-        "connection-types": [connection_type(path) for path in HOOKS if not _being_imported(path)],
+        "connection-types": [connection_type(path) for path in HOOKS],
     }

@@ -24,11 +24,9 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from confluence_provisioning.settings import RetrySettings
+from confluence_provisioning.sources.entra import connection_type
 from confluence_provisioning.sources.entra.client import GraphClient
 from confluence_provisioning.sources.entra.errors import EntraReadError
-
-GRAPH_URL = "https://graph.microsoft.com"
-AUTHORITY = "https://login.microsoftonline.com"
 
 
 @dataclass(frozen=True)
@@ -66,13 +64,13 @@ def parse_options(
     version = extra.get("api_version") or "v1.0"
     if version != "v1.0":
         raise fix(f"api_version {version!r} is not supported; use v1.0")
-    graph_url = _url(schema, host, port) or GRAPH_URL
+    graph_url = _url(schema, host, port) or connection_type.GRAPH_URL
     verify = extra.get("verify", True)
     if isinstance(verify, str) and verify.lower() in ("true", "false"):
         verify = verify.lower() == "true"
     return EntraOptions(
         graph_url=graph_url,
-        authority=(extra.get("authority") or AUTHORITY).rstrip("/"),
+        authority=(extra.get("authority") or connection_type.AUTHORITY).rstrip("/"),
         tenant_id=str(tenant),
         client_id=login,
         client_secret=password,
@@ -94,23 +92,9 @@ def _url(schema: str | None, host: str | None, port: int | None) -> str | None:
 class EntraHook(BaseHook):
     conn_name_attr = "entra_conn_id"
     default_conn_name = "entra_default"
-    conn_type = "entra_id"
-    hook_name = "Microsoft Entra ID"
-    connection_form: ClassVar[dict[str, Any]] = {
-        "conn-fields": {
-            "tenant_id": {"label": "Tenant ID", "schema": {"type": ["string", "null"]}},
-            "authority": {
-                "label": "Authority",
-                "description": "the token service (default https://login.microsoftonline.com)",
-                "schema": {"type": ["string", "null"]},
-            },
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["schema", "port"],
-            "relabeling": {"login": "Client ID", "password": "Client secret", "host": "Graph URL"},
-            "placeholders": {"host": GRAPH_URL},
-        },
-    }
+    conn_type = connection_type.CONN_TYPE
+    hook_name = connection_type.HOOK_NAME
+    connection_form: ClassVar[dict[str, Any]] = connection_type.FORM
 
     def __init__(self, entra_conn_id: str = default_conn_name) -> None:
         super().__init__()

@@ -26,52 +26,20 @@ import ldap3
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from confluence_provisioning.sources.ldap import connection_type
 from confluence_provisioning.sources.ldap.bases import naming_contexts
 from confluence_provisioning.sources.ldap.connecting import LdapOptions, close, open_connection, parse_options
 from confluence_provisioning.sources.ldap.errors import IdpReadError
 from confluence_provisioning.sources.ldap.search import Search, base_entry
 
 
-def _field(label: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
-
-
 class LdapHook(BaseHook):
     conn_name_attr = "ldap_conn_id"
     default_conn_name = "ldap_default"
-    conn_type = "ldap"
-    hook_name = "LDAP"
+    conn_type = connection_type.CONN_TYPE
+    hook_name = connection_type.HOOK_NAME
     # the Admin > Connections form (provider.py hands it to Airflow)
-    connection_form: ClassVar[dict[str, Any]] = {
-        "conn-fields": {
-            "base_dn": _field(
-                "Base DN",
-                "string",
-                "The entry Test reads to prove the account can see the directory "
-                "(empty: the server's naming context). The sync's bases are in the rules file.",
-            ),
-            "start_tls": _field("StartTLS", "boolean", "Upgrade a plain connection (port 389) to TLS."),
-            "use_ssl": _field("LDAPS", "boolean", "TLS from the start (port 636); not with StartTLS."),
-            "ca_cert": _field(
-                "CA certificate", "string", "A file path or PEM text of the CA that signed the server's."
-            ),
-            "verify": _field("Verify TLS", "boolean", "Check the server's certificate.", default=True),
-            "connect_timeout": _field("Connect timeout (s)", "number", "Default 10."),
-            "receive_timeout": _field("Receive timeout (s)", "number", "Default 60."),
-            "page_size": _field("Server page limit", "integer", "When the server's is below the rules'."),
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["schema", "extra"],
-            "relabeling": {"login": "Bind DN", "password": "Bind password"},
-            "placeholders": {
-                "host": "ldap.example.org",
-                "port": "389 (636 with LDAPS)",
-                "login": "cn=confluence-sync,ou=service,dc=example,dc=org",
-                "base_dn": "dc=example,dc=org",
-                "ca_cert": "/etc/ssl/certs/ldap-ca.pem",
-            },
-        },
-    }
+    connection_form: ClassVar[dict[str, Any]] = connection_type.FORM
 
     def __init__(self, ldap_conn_id: str = default_conn_name) -> None:
         super().__init__()

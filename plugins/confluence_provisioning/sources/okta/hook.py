@@ -23,6 +23,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings.sources import OktaSourceSettings
+from confluence_provisioning.sources.okta import connection_type
 from confluence_provisioning.sources.okta.auth import DEFAULT_SCOPES, ApiToken, Credentials, ServiceApp
 from confluence_provisioning.sources.okta.client import OktaClient
 from confluence_provisioning.sources.okta.errors import OktaReadError
@@ -43,26 +44,9 @@ class OktaOptions:
 class OktaHook(BaseHook):
     conn_name_attr = "okta_conn_id"
     default_conn_name = "okta_default"
-    conn_type = "okta"
-    hook_name = "Okta"
-    connection_form: ClassVar[dict[str, Any]] = {
-        "conn-fields": {
-            "client_id": {
-                "label": "Service app client ID",
-                "description": "OAuth 2.0 service app instead of an API token",
-                "schema": {"type": ["string", "null"]},
-            },
-            "private_key": {
-                "label": "Service app private key (PEM, or a file path)",
-                "schema": {"type": ["string", "null"], "format": "password"},
-            },
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["schema", "port", "login"],
-            "relabeling": {"host": "Org URL", "password": "API token"},
-            "placeholders": {"host": "https://example.okta.com"},
-        },
-    }
+    conn_type = connection_type.CONN_TYPE
+    hook_name = connection_type.HOOK_NAME
+    connection_form: ClassVar[dict[str, Any]] = connection_type.FORM
 
     def __init__(self, okta_conn_id: str = default_conn_name) -> None:
         super().__init__()

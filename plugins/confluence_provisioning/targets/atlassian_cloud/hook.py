@@ -22,9 +22,9 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import AtlassianCloudTargetSettings
+from confluence_provisioning.targets.atlassian_cloud import connection_type
 from confluence_provisioning.targets.atlassian_cloud.client import ScimClient
 from confluence_provisioning.targets.connection_extras import (
-    TRANSPORT_FIELDS,
     base_url_of,
     positive_int_extra,
     timeout_extra,
@@ -32,37 +32,16 @@ from confluence_provisioning.targets.connection_extras import (
 )
 from confluence_provisioning.targets.retry import RetryPolicy
 
-DEFAULT_HOST = "https://api.atlassian.com"
 EXTRA_KEYS = frozenset({"directory_id", "token", "verified_domains", "verify", "timeout", "max_in_flight"})
 
 
 class AtlassianScimHook(HttpHook):
     conn_name_attr = "atlassian_conn_id"
     default_conn_name = "atlassian_scim_default"
-    conn_type = "atlassian_scim"
-    hook_name = "Atlassian Cloud user provisioning (SCIM)"
+    conn_type = connection_type.CONN_TYPE
+    hook_name = connection_type.HOOK_NAME
     # the Admin > Connections form (provider.py hands it to Airflow)
-    connection_form: ClassVar[dict[str, Any]] = {
-        "conn-fields": {
-            "directory_id": {
-                "label": "Directory ID",
-                "description": "admin.atlassian.com > Security > Identity providers > your directory.",
-                "schema": {"type": ["string", "null"]},
-            },
-            "verified_domains": {
-                "label": "Verified domains",
-                "description": "The organization's verified domains (a.com,b.org): other emails are "
-                "refused before any request. Empty: Atlassian's own answer decides.",
-                "schema": {"type": ["string", "null"]},
-            },
-            **TRANSPORT_FIELDS,
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["login", "schema", "port"],
-            "relabeling": {"host": "API base URL", "password": "Directory API key"},
-            "placeholders": {"host": DEFAULT_HOST + " (the default when empty)"},
-        },
-    }
+    connection_form: ClassVar[dict[str, Any]] = connection_type.FORM
 
     def __init__(self, atlassian_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=atlassian_conn_id, **kwargs)
@@ -92,7 +71,7 @@ class AtlassianScimHook(HttpHook):
         if extra.get("max_in_flight") is not None:
             ceiling = positive_int_extra(extra["max_in_flight"], "max_in_flight", where)
             max_in_flight = min(max_in_flight, ceiling)
-        host = base_url_of(conn.host or DEFAULT_HOST, conn.schema, conn.port, where)
+        host = base_url_of(conn.host or connection_type.DEFAULT_HOST, conn.schema, conn.port, where)
         client = ScimClient(
             f"{host}/scim/directory/{quote(directory_id, safe='')}",
             token=token,
@@ -111,7 +90,7 @@ class AtlassianScimHook(HttpHook):
         conn = self.get_connection(self.atlassian_conn_id)
         where = f"Airflow connection {self.atlassian_conn_id!r}"
         directory_id = str(conn.extra_dejson.get("directory_id") or "").strip()
-        host = base_url_of(conn.host or DEFAULT_HOST, conn.schema, conn.port, where)
+        host = base_url_of(conn.host or connection_type.DEFAULT_HOST, conn.schema, conn.port, where)
         return f"{host.lower()}/scim/directory/{quote(directory_id, safe='')}"
 
     def test_connection(self) -> tuple[bool, str]:

@@ -23,9 +23,9 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk.log import mask_secret
 
 from confluence_provisioning.settings import ConfluenceDcTargetSettings, Settings
+from confluence_provisioning.targets.confluence_dc import connection_type
 from confluence_provisioning.targets.confluence_dc.client import ConfluenceClient
 from confluence_provisioning.targets.connection_extras import (
-    TRANSPORT_FIELDS,
     base_url_of,
     positive_int_extra,
     timeout_extra,
@@ -43,29 +43,10 @@ class ConfluenceHook(HttpHook):
 
     conn_name_attr = "confluence_conn_id"
     default_conn_name = "confluence_default"
-    conn_type = "confluence"
-    hook_name = "Confluence Data Center"
+    conn_type = connection_type.CONN_TYPE
+    hook_name = connection_type.HOOK_NAME
     # the Admin > Connections form (provider.py hands it to Airflow)
-    connection_form: ClassVar[dict[str, Any]] = {
-        "conn-fields": {
-            "token": {
-                "label": "Personal access token",
-                "description": "Instead of login and password (it wins over them).",
-                "schema": {"type": ["string", "null"], "format": "password"},
-            },
-            **TRANSPORT_FIELDS,
-        },
-        "ui-field-behaviour": {
-            "hidden-fields": ["extra"],
-            "relabeling": {"host": "Base URL", "schema": "Scheme", "login": "Admin username"},
-            "placeholders": {
-                "host": "https://wiki.example.com/confluence",
-                "schema": "https (when the base URL has none)",
-                "login": "an account in confluence-administrators",
-                "port": "only when the base URL has none",
-            },
-        },
-    }
+    connection_form: ClassVar[dict[str, Any]] = connection_type.FORM
 
     def __init__(self, confluence_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=confluence_conn_id, **kwargs)
