@@ -270,11 +270,12 @@ def apply_stage(run: RunContext, stage: str) -> dict[str, dict[str, int]]:
         # plan skips such a stage, unless an earlier stage runs: Airflow never skips what follows it
         raise AirflowSkipException("no operations in this stage")
     counts: dict[str, dict[str, int]] = {}
+    accounts = read_accounts(run)  # once for the stage's chunks
     for chunk in record["chunks"][stage]:
         if _applied(chunk):
             log.info("%s was applied by an earlier try of this task", chunk_name(chunk))
             continue
-        for operation, by_status in apply_chunk(run, chunk).items():
+        for operation, by_status in apply_chunk(run, chunk, accounts).items():
             for status, count in by_status.items():
                 counts.setdefault(operation, {}).setdefault(status, 0)
                 counts[operation][status] += count
@@ -289,7 +290,9 @@ def _applied(chunk: str) -> bool:
     return not (storage.read_frame(uri, RESULTS)["status"] == NOT_ATTEMPTED).any()
 
 
-def apply_chunk(run: RunContext, chunk: str) -> dict[str, dict[str, int]]:
+def apply_chunk(
+    run: RunContext, chunk: str, accounts: Mapping[str, str] | None = None
+) -> dict[str, dict[str, int]]:
     """Apply one chunk of one stage; failed operations are results, not task failures.
 
     Users and groups an earlier stage failed or skipped to create get no operations here
@@ -312,7 +315,8 @@ def apply_chunk(run: RunContext, chunk: str) -> dict[str, dict[str, int]]:
         open_target(settings, dry_run=run.params.dry_run) as site,
         group("Operations"),
     ):
-        result = site.apply(operations, not_created=missing, accounts=read_accounts(run))
+        known = read_accounts(run) if accounts is None else accounts  # apply_stage reads them once
+        result = site.apply(operations, not_created=missing, accounts=known)
     storage.write_frame(run.folder, f"{RESULTS_FOLDER}/{name}", result.results)
     write_not_created(chunk, result.results)
     log.info("%s (%.1f s)", result.summary(), time.monotonic() - started)
